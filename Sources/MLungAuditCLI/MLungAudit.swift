@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct MLungAudit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlung-audit",
+        abstract: "Rerun, audit and report on the MLung-Sys CT pneumonia-screening model.",
+        subcommands: [
+            ModelRunCommand.self,
+        ]
+    )
+}

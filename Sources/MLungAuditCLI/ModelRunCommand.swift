@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct ModelRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "model-run")
+    func run() throws {}
+}

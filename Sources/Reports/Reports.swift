@@ -1,0 +1,4 @@
+import Audit
+
+/// PDF QA reports, plots and the failure-case gallery.
+public enum ReportsLibrary {}

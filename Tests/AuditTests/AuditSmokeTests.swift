@@ -1,0 +1,8 @@
+import XCTest
+@testable import Audit
+
+final class AuditSmokeTests: XCTestCase {
+    func testToolVersionIsSet() {
+        XCTAssertFalse(AuditLibrary.toolVersion.isEmpty)
+    }
+}
