@@ -7,6 +7,7 @@ struct MLungAudit: ParsableCommand {
         abstract: "Rerun, audit and report on the MLung-Sys CT pneumonia-screening model.",
         subcommands: [
             ModelRunCommand.self,
+            BenchCommand.self,
         ]
     )
 }
