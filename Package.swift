@@ -68,6 +68,11 @@ let package = Package(
             path: "Tests/ModelTests"
         ),
         .testTarget(
+            name: "CLITests",
+            dependencies: ["MLungAuditCLI", "Model"],
+            path: "Tests/CLITests"
+        ),
+        .testTarget(
             name: "AuditTests",
             dependencies: ["Audit", "Model"],
             path: "Tests/AuditTests"

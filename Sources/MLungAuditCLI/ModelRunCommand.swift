@@ -49,6 +49,7 @@ struct ModelRunCommand: ParsableCommand {
             if let bad = hu.firstIndex(where: { !$0.isFinite }) {
                 throw ModelError.invalidInput(path: input, reason: "'hu' holds a non-finite value at flat index \(bad)")
             }
+            let started = DispatchTime.now().uptimeNanoseconds
             let slices = hu.withUnsafeBufferPointer {
                 engine.runSlices(hu: $0, count: n, options: EngineOptions(threads: threads, batch: batch))
             }
@@ -63,6 +64,28 @@ struct ModelRunCommand: ParsableCommand {
             w.add("patient_probs", shape: [4], .f32(patient.probabilities))
             w.add("patient_nonparam_probs", shape: [4], .f32(patient.nonParametricScores))
             try w.write(to: URL(fileURLWithPath: output))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            print(summary(engine: engine, slices: slices, patient: patient, seconds: seconds))
         }
+    }
+}
+
+extension ModelRunCommand {
+    /// A short human summary on stdout; the tensors are in the output file.
+    func summary(engine: MLungSys, slices: SliceResults, patient: PatientResult, seconds: Double) -> String {
+        let w = engine.weights
+        let classes = w.classes
+        func probs(_ p: [Float]) -> String {
+            zip(classes, p).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: "  ")
+        }
+        var counts = [Int](repeating: 0, count: 4)
+        for p in slices.slicePredictions { counts[p] += 1 }
+        return """
+        model      \(w.modelName) \(w.modelVersion) (sha256 \(w.fileSHA256.prefix(12))...)
+        slices     \(slices.count) in \(String(format: "%.2f", seconds)) s; predicted per slice: \(zip(classes, counts).map { "\($0) \($1)" }.joined(separator: ", "))
+        learned    \(classes[patient.prediction])  (\(probs(patient.probabilities)))
+        non-param  \(classes[patient.nonParametricPrediction])  (\(probs(patient.nonParametricScores)))
+        wrote      \(output)
+        """
     }
 }

@@ -1,0 +1,43 @@
+# MLung Audit: set-up, build, test and demo on a bare Debian machine with the Swift toolchain.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev libdcmtk-dev dcmtk libsqlite3-dev libcairo2-dev \
+                fonts-dejavu-core poppler-utils pkgconf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/release/mlung-audit
+DEMO_OUT := demo-out
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+## deps: install the Debian packages the project needs, when they are missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## build: release build of the mlung-audit command.
+build: deps
+	$(SWIFT) build -c release --product mlung-audit
+
+## test: every test (Swift Testing and XCTest).
+test: deps
+	$(SWIFT) test
+
+## demo: the engine on the shipped model fixture (grows into the full audit demo).
+demo: build
+	@mkdir -p $(DEMO_OUT)
+	$(BIN) model-run --weights Tests/Fixtures/model/wide/weights.safetensors \
+	  --input Tests/Fixtures/model/wide/input.safetensors --output $(DEMO_OUT)/wide-outputs.safetensors
+
+## bench: our engine against PyTorch eager and ONNX Runtime (needs tools/requirements.txt in a venv).
+bench: build
+	tools/bench_engine.sh
+
+clean:
+	rm -rf .build $(DEMO_OUT)
