@@ -21,6 +21,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CCairo",
+            path: "Sources/CCairo",
+            pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev"])]
+        ),
         // C shim over DCMTK (C++): opaque handles, a pure-C header, exceptions caught at every entry.
         .target(
             name: "CDCMTK",
@@ -49,7 +55,7 @@ let package = Package(
         // PDF reports, plots and the gallery.
         .target(
             name: "Reports",
-            dependencies: ["Audit"],
+            dependencies: ["Audit", "CCairo"],
             path: "Sources/Reports"
         ),
         // The thin command-line front end.
@@ -71,6 +77,11 @@ let package = Package(
             name: "CLITests",
             dependencies: ["MLungAuditCLI", "Model"],
             path: "Tests/CLITests"
+        ),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Audit"],
+            path: "Tests/ReportsTests"
         ),
         .testTarget(
             name: "AuditTests",
