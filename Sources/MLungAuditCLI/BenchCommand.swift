@@ -24,6 +24,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Images to run per repetition, at least the batch size.")
     var images: Int = 32
 
+    @Flag(help: "Print the time per kernel family after each batch size.")
+    var profile = false
+
     func run() throws {
         try CLIError.reporting {
             let file = try weights.map { try WeightFile(contentsOf: URL(fileURLWithPath: $0)) }
@@ -32,16 +35,25 @@ struct BenchCommand: ParsableCommand {
             let s = file.config.inputSize
             BLASThreads.set(threads)
             for b in batch {
-                let ws = net.makeWorkspace(capacity: b)
-                var rng = SplitMix64(seed: 7)
-                let x = ws.inputPointer
-                for i in 0..<(3 * b * s * s) { x[i] = rng.normal() }
+                // Each worker gets its share of the batch; one worker when the batch is 1.
+                let workers = min(threads, b)
+                let workspaces = (0..<workers).map { k in
+                    net.makeWorkspace(capacity: (k + 1) * b / workers - k * b / workers)
+                }
+                for (k, ws) in workspaces.enumerated() {
+                    var rng = SplitMix64(seed: 7 + UInt64(k))
+                    let x = ws.inputPointer
+                    for i in 0..<(3 * ws.capacity * s * s) { x[i] = rng.normal() }
+                }
                 let passes = max(1, (max(images, b) + b - 1) / b)
-                _ = net.forward(batch: b, workspace: ws, threads: threads)   // warm-up
+                let forward = { _ = net.run(images: b, workspaces: workspaces, threads: threads) { _, _, _ in } }
+                forward()   // warm-up
+                Profiler.enabled = profile
+                Profiler.reset()
                 var times: [Double] = []
                 for _ in 0..<repeats {
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<passes { _ = net.forward(batch: b, workspace: ws, threads: threads) }
+                    for _ in 0..<passes { forward() }
                     let t1 = DispatchTime.now().uptimeNanoseconds
                     times.append(Double(t1 - t0) / 1e6 / Double(passes * b))
                 }
@@ -49,6 +61,9 @@ struct BenchCommand: ParsableCommand {
                 let median = times[times.count / 2]
                 let line = "{\"peer\": \"mlung-audit\", \"batch\": \(b), \"threads\": \(threads), \"ms_per_slice\": \(String(format: "%.2f", median))}\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
+                if profile {
+                    FileHandle.standardError.write(Data((Profiler.report(images: repeats * passes * b) + "\n").utf8))
+                }
             }
         }
     }

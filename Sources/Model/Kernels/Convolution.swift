@@ -14,6 +14,8 @@ final class FoldedConv: @unchecked Sendable {
     let padding: Int
     let weight: FloatBuffer
     let bias: FloatBuffer
+    /// The Winograd form of a 3x3 stride-1 convolution, when enabled.
+    private(set) var winograd: WinogradConv?
 
     static let batchNormEpsilon: Float = 1e-5
 
@@ -37,13 +39,18 @@ final class FoldedConv: @unchecked Sendable {
         bias = FloatBuffer(b)
     }
 
+    /// Switches a 3x3 stride-1 convolution to Winograd F(4x4, 3x3); others are unchanged.
+    func enableWinograd() {
+        if kernel == 3 && stride == 1 && padding == 1 && winograd == nil { winograd = WinogradConv(self) }
+    }
+
     /// Output spatial size for an input of `size`.
     func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }
 
     /// Floats of im2col scratch needed per image for an input of `h x w`.
     func columnsPerImage(h: Int, w: Int) -> Int {
-        if kernel == 1 && stride == 1 { return 0 }
-        return inChannels * kernel * kernel * outputSize(h) * outputSize(w)
+        let direct = kernel == 1 && stride == 1 ? 0 : inChannels * kernel * kernel * outputSize(h) * outputSize(w)
+        return max(direct, winograd?.scratchPerImage(h: h, w: w) ?? 0)
     }
 
     /// `y[Cout, B, Ho, Wo] = act(conv(x) + bias (+ residual))`.
@@ -56,12 +63,20 @@ final class FoldedConv: @unchecked Sendable {
     func forward(_ x: UnsafePointer<Float>, batch: Int, h: Int, w: Int,
                  into y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, relu: Bool,
                  scratch: UnsafeMutablePointer<Float>, scratchCount: Int, threads: Int) {
+        if let winograd, batch * WinogradConv.tiles(h: h, w: w) >= WinogradConv.minimumTiles {
+            winograd.forward(x, batch: batch, h: h, w: w, into: y, residual: residual, relu: relu,
+                             scratch: scratch, scratchCount: scratchCount, threads: threads)
+            return
+        }
         let ho = outputSize(h), wo = outputSize(w)
         let planeOut = ho * wo
         let columns = batch * planeOut
         let k = inChannels * kernel * kernel
+        let label = "conv\(kernel)x\(kernel)s\(stride)"
         if kernel == 1 && stride == 1 {
-            sgemm(m: outChannels, n: columns, k: k, a: weight.pointer, lda: k, b: x, ldb: columns, c: y, ldc: columns)
+            Profiler.measure("gemm " + label, flops: 2.0 * Double(outChannels * columns * k)) {
+                sgemm(m: outChannels, n: columns, k: k, a: weight.pointer, lda: k, b: x, ldb: columns, c: y, ldc: columns)
+            }
         } else {
             let perImage = k * planeOut
             let chunk = max(1, min(batch, scratchCount / perImage))
@@ -69,14 +84,20 @@ final class FoldedConv: @unchecked Sendable {
             var b0 = 0
             while b0 < batch {
                 let b1 = min(batch, b0 + chunk)
-                im2col(x, batch: batch, h: h, w: w, images: b0..<b1, into: scratch, threads: threads)
+                Profiler.measure("im2col " + label) {
+                    im2col(x, batch: batch, h: h, w: w, images: b0..<b1, into: scratch, threads: threads)
+                }
                 let n = (b1 - b0) * planeOut
-                sgemm(m: outChannels, n: n, k: k, a: weight.pointer, lda: k, b: scratch, ldb: n,
-                      c: y + b0 * planeOut, ldc: columns)
+                Profiler.measure("gemm " + label, flops: 2.0 * Double(outChannels * n * k)) {
+                    sgemm(m: outChannels, n: n, k: k, a: weight.pointer, lda: k, b: scratch, ldb: n,
+                          c: y + b0 * planeOut, ldc: columns)
+                }
                 b0 = b1
             }
         }
-        biasActivation(y, rows: outChannels, columns: columns, bias: bias.pointer, residual: residual, relu: relu, threads: threads)
+        Profiler.measure("bias+act") {
+            biasActivation(y, rows: outChannels, columns: columns, bias: bias.pointer, residual: residual, relu: relu, threads: threads)
+        }
     }
 
     /// Unfolds images `images` of `x [Cin, B, H, W]` into `col [(Cin*K*K), n*Ho*Wo]`,

@@ -33,7 +33,9 @@ public final class SliceNetwork: @unchecked Sendable {
     let classBias: [Float]      // [4]
     let lesionWeightNorms: [Float]
 
-    public init(_ file: WeightFile) {
+    /// `winograd`: run 3x3 stride-1 convolutions as Winograd F(4x4, 3x3) (default); `false`
+    /// keeps every convolution as im2col + GEMM (the direct form).
+    public init(_ file: WeightFile, winograd: Bool = true) {
         let c = file.config
         config = c
         func conv(_ prefix: String, bn: String, cin: Int, cout: Int, k: Int, stride: Int) -> FoldedConv {
@@ -53,6 +55,9 @@ public final class SliceNetwork: @unchecked Sendable {
                         ? conv("\(b.prefix).downsample.0", bn: "\(b.prefix).downsample.1", cin: b.inChannels, cout: b.outChannels, k: 1, stride: b.stride)
                         : nil)
             }
+        }
+        if winograd {
+            for stage in stages { for b in stage { b.conv2.enableWinograd() } }
         }
         let lw = file.tensor("lesion_head.weight")
         lesionWeight = lw
@@ -109,7 +114,7 @@ public final class SliceNetwork: @unchecked Sendable {
 
     /// Reusable buffers for forward passes of up to `capacity` images.
     public final class Workspace: @unchecked Sendable {
-        let capacity: Int
+        public let capacity: Int
         let input: FloatBuffer
         let a: FloatBuffer, b: FloatBuffer
         let t1: FloatBuffer, t2: FloatBuffer, shortcut: FloatBuffer
@@ -138,6 +143,43 @@ public final class SliceNetwork: @unchecked Sendable {
 
     public func makeWorkspace(capacity: Int) -> Workspace { Workspace(network: self, capacity: capacity) }
 
+    /// Runs the network on `images` normalised images, split across `workspaces.count` workers
+    /// (at most `threads`, at most one per image): each worker
+    /// runs its contiguous share single-threaded with single-threaded BLAS, which keeps both
+    /// cores busy without OpenBLAS's thread hand-offs. With one worker, BLAS and the
+    /// engine's loops use `threads` threads. `fill(worker, imageRange, workspace)` writes the
+    /// share's input (`[3, n, S, S]`) into the workspace. Outputs are merged in image order.
+    public func run(images: Int, workspaces: [Workspace], threads: Int,
+                    fill: (Int, Range<Int>, Workspace) -> Void) -> Output {
+        let workers = min(workspaces.count, images, max(1, threads))
+        if workers <= 1 {
+            BLASThreads.set(threads)
+            fill(0, 0..<images, workspaces[0])
+            return forward(batch: images, workspace: workspaces[0], threads: threads)
+        }
+        BLASThreads.set(1)
+        var outputs = [Output?](repeating: nil, count: workers)
+        withoutActuallyEscaping(fill) { fill in
+            nonisolated(unsafe) let fill = fill
+            nonisolated(unsafe) var results = outputs
+            DispatchQueue.concurrentPerform(iterations: workers) { k in
+                let range = (k * images / workers)..<((k + 1) * images / workers)
+                fill(k, range, workspaces[k])
+                let out = forward(batch: range.count, workspace: workspaces[k], threads: 1)
+                results[k] = out
+            }
+            outputs = results
+        }
+        var merged = Output(lesionLogits: [], classLogits: [], features: [], lesionMaps: [])
+        for case let o? in outputs {
+            merged.lesionLogits += o.lesionLogits
+            merged.classLogits += o.classLogits
+            merged.features += o.features
+            merged.lesionMaps += o.lesionMaps
+        }
+        return merged
+    }
+
     /// Runs the network on the `batch` normalised images in `ws.input` (`[3, B, S, S]`).
     public func forward(batch: Int, workspace ws: Workspace, threads: Int) -> Output {
         precondition(batch >= 1 && batch <= ws.capacity)
@@ -147,14 +189,18 @@ public final class SliceNetwork: @unchecked Sendable {
         stem.forward(ws.input.pointer, batch: batch, h: s, w: s, into: ws.b.pointer, residual: nil, relu: true,
                      scratch: cols, scratchCount: colCount, threads: threads)
         s = stem.outputSize(s)
-        maxPool3x3s2(ws.b.pointer, planes: config.stemWidth * batch, h: s, w: s, into: ws.a.pointer, threads: threads)
+        Profiler.measure("maxpool") {
+            maxPool3x3s2(ws.b.pointer, planes: config.stemWidth * batch, h: s, w: s, into: ws.a.pointer, threads: threads)
+        }
         s = (s - 1) / 2 + 1
 
         var x = ws.a.pointer, spare = ws.b.pointer
         var layer3 = Layer3Result()
         for (i, stage) in stages.enumerated() {
             if i == 3 {
-                layer3 = attentionAndCoordinates(f3: x, batch: batch, size: s, workspace: ws)
+                layer3 = Profiler.measure("lesion head+attention") {
+                    attentionAndCoordinates(f3: x, batch: batch, size: s, workspace: ws)
+                }
             }
             for (j, block) in stage.enumerated() {
                 let isLastOfLayer3 = i == 2 && j == stage.count - 1
@@ -168,7 +214,7 @@ public final class SliceNetwork: @unchecked Sendable {
                 }
             }
         }
-        return heads(f4: x, layer3: layer3, batch: batch, workspace: ws)
+        return Profiler.measure("class head") { heads(f4: x, layer3: layer3, batch: batch, workspace: ws) }
     }
 
     /// What the lesion head computes from layer3, image-major.
