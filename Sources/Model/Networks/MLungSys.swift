@@ -83,25 +83,30 @@ public final class MLungSys: @unchecked Sendable {
         let D = config.featureDim
         let h3 = config.layer3Size, mapPixels = h3 * h3
         let perPass = min(options.batch, max(n, 1))
-        BLASThreads.set(options.threads)
-        let ws = sliceNetwork.makeWorkspace(capacity: perPass * nw)
+        let imagesPerPass = perPass * nw
+        let workers = min(options.threads, imagesPerPass)
+        let workspaces = (0..<workers).map { k in
+            sliceNetwork.makeWorkspace(capacity: (k + 1) * imagesPerPass / workers - k * imagesPerPass / workers)
+        }
         var out = SliceResults(
             count: n, featureDim: D, mapSize: h3,
             lesionProbs: [Float](repeating: 0, count: n * 2), classProbs: [Float](repeating: 0, count: n * 4),
             sliceProbs: [Float](repeating: 0, count: n * 4), slicePredictions: [Int](repeating: 0, count: n),
             features: [Float](repeating: 0, count: n * D), lesionMaps: [Float](repeating: 0, count: n * mapPixels))
         let invW = 1 / Float(nw)
+        let width = config.windowWidth
+        let base = hu.baseAddress!
         var s0 = 0
         while s0 < n {
             let s1 = min(n, s0 + perPass)
             let images = (s1 - s0) * nw
-            for i in s0..<s1 {
-                for (w, c) in windows.enumerated() {
-                    Windowing.normalise(hu: hu.baseAddress! + i * pixels, pixels: pixels, center: c, width: config.windowWidth,
-                                        into: ws.inputPointer, image: (i - s0) * nw + w, batch: images)
+            // Image k of the pass is slice s0 + k / nw under window k % nw.
+            var r = sliceNetwork.run(images: images, workspaces: workspaces, threads: options.threads) { _, range, ws in
+                for k in range {
+                    Windowing.normalise(hu: base + (s0 + k / nw) * pixels, pixels: pixels, center: windows[k % nw], width: width,
+                                        into: ws.inputPointer, image: k - range.lowerBound, batch: range.count)
                 }
             }
-            var r = sliceNetwork.forward(batch: images, workspace: ws, threads: options.threads)
             for i in s0..<s1 {
                 for w in 0..<nw {
                     let img = (i - s0) * nw + w

@@ -87,9 +87,21 @@ public struct WeightFile: Sendable {
         }
         self.tensors = tensors
         self.shapes = shapes
-        fileSHA256 = SHA256.hex(bytes)
-        sliceNetworkDigest = Self.digest(file, names: file.sortedNames.filter { !$0.hasPrefix("patient.") && !Self.isIgnored($0) })
-        patientNetworkDigest = Self.digest(file, names: file.sortedNames.filter { $0.hasPrefix("patient.") && !Self.isIgnored($0) })
+        // The file hash and the two network digests read every byte twice: two threads.
+        let names = file.sortedNames.filter { !Self.isIgnored($0) }
+        // Each variable is written by one job only.
+        nonisolated(unsafe) var fileHash = ""
+        nonisolated(unsafe) var networkDigests = ("", "")
+        DispatchQueue.concurrentPerform(iterations: 2) { job in
+            if job == 0 {
+                fileHash = SHA256.hex(bytes)
+            } else {
+                networkDigests = (Self.digest(file, names: names.filter { !$0.hasPrefix("patient.") }),
+                                  Self.digest(file, names: names.filter { $0.hasPrefix("patient.") }))
+            }
+        }
+        fileSHA256 = fileHash
+        (sliceNetworkDigest, patientNetworkDigest) = networkDigests
     }
 
     /// `num_batches_tracked` may be present (PyTorch saves it) and is ignored.
