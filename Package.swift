@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C libraries, each in its own small target, imported by one library only.
@@ -21,6 +22,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .systemLibrary(
             name: "CCairo",
             path: "Sources/CCairo",
@@ -49,13 +56,13 @@ let package = Package(
         // Cohorts, ingestion, preprocessing, runs, metrics, drift, failure modes, the store.
         .target(
             name: "Audit",
-            dependencies: ["Model", "CDCMTK"],
+            dependencies: ["Model", "CDCMTK", "CSQLite"],
             path: "Sources/Audit"
         ),
         // PDF reports, plots and the gallery.
         .target(
             name: "Reports",
-            dependencies: ["Audit", "CCairo"],
+            dependencies: ["Audit", "CCairo", .product(name: "Mustache", package: "swift-mustache")],
             path: "Sources/Reports"
         ),
         // The thin command-line front end.

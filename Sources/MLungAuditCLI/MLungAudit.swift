@@ -8,6 +8,8 @@ struct MLungAudit: ParsableCommand {
         subcommands: [
             ModelRunCommand.self,
             BenchCommand.self,
+            InspectCommand.self,
+            PreprocessCommand.self,
         ]
     )
 }

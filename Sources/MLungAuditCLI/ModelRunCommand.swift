@@ -53,7 +53,7 @@ struct ModelRunCommand: ParsableCommand {
             let slices = hu.withUnsafeBufferPointer {
                 engine.runSlices(hu: $0, count: n, options: EngineOptions(threads: threads, batch: batch))
             }
-            let patient = engine.runPatient(slices)
+            let patient = engine.runPatient(slices, threads: threads)
             var w = SafeTensorsWriter()
             w.metadata = ["model_sha256": engine.weights.fileSHA256]
             w.add("lesion_probs", shape: [n, 2], .f32(slices.lesionProbs))

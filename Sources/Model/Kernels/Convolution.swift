@@ -75,7 +75,8 @@ final class FoldedConv: @unchecked Sendable {
         let label = "conv\(kernel)x\(kernel)s\(stride)"
         if kernel == 1 && stride == 1 {
             Profiler.measure("gemm " + label, flops: 2.0 * Double(outChannels * columns * k)) {
-                sgemm(m: outChannels, n: columns, k: k, a: weight.pointer, lda: k, b: x, ldb: columns, c: y, ldc: columns)
+                parallelSgemm(m: outChannels, n: columns, k: k, a: weight.pointer, lda: k, b: x, ldb: columns,
+                              c: y, ldc: columns, threads: threads)
             }
         } else {
             let perImage = k * planeOut
@@ -89,8 +90,8 @@ final class FoldedConv: @unchecked Sendable {
                 }
                 let n = (b1 - b0) * planeOut
                 Profiler.measure("gemm " + label, flops: 2.0 * Double(outChannels * n * k)) {
-                    sgemm(m: outChannels, n: n, k: k, a: weight.pointer, lda: k, b: scratch, ldb: n,
-                          c: y + b0 * planeOut, ldc: columns)
+                    parallelSgemm(m: outChannels, n: n, k: k, a: weight.pointer, lda: k, b: scratch, ldb: n,
+                                  c: y + b0 * planeOut, ldc: columns, threads: threads)
                 }
                 b0 = b1
             }

@@ -85,9 +85,13 @@ final class WinogradConv: @unchecked Sendable {
                 inputTransform(x, batch: batch, h: h, w: w, images: b0..<b1, into: v, threads: threads)
             }
             Profiler.measure("gemm winograd", flops: 2.0 * 36 * Double(outChannels * inChannels * t)) {
-                for xi in 0..<36 {
-                    sgemm(m: outChannels, n: t, k: inChannels, a: u.pointer + xi * outChannels * inChannels, lda: inChannels,
-                          b: v + xi * inChannels * t, ldb: t, c: m + xi * outChannels * t, ldc: t)
+                // 36 independent GEMMs, shared among the threads.
+                let cout = outChannels, cin = inChannels, u = self.u.pointer
+                parallelRanges(36, threads: threads) { range in
+                    for xi in range {
+                        sgemm(m: cout, n: t, k: cin, a: u + xi * cout * cin, lda: cin,
+                              b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t)
+                    }
                 }
             }
             Profiler.measure("winograd output") {

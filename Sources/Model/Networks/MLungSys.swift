@@ -30,6 +30,19 @@ public struct SliceResults: Sendable {
     public var features: [Float]
     /// `[N, H3, W3]` mean over windows of the lesion maps.
     public var lesionMaps: [Float]
+
+    public init(count: Int, featureDim: Int, mapSize: Int, lesionProbs: [Float], classProbs: [Float], sliceProbs: [Float],
+                slicePredictions: [Int], features: [Float], lesionMaps: [Float]) {
+        self.count = count
+        self.featureDim = featureDim
+        self.mapSize = mapSize
+        self.lesionProbs = lesionProbs
+        self.classProbs = classProbs
+        self.sliceProbs = sliceProbs
+        self.slicePredictions = slicePredictions
+        self.features = features
+        self.lesionMaps = lesionMaps
+    }
 }
 
 /// The patient-level outputs.
@@ -50,10 +63,11 @@ public final class MLungSys: @unchecked Sendable {
     public let patientNetwork: PatientNetwork
     public var config: ModelConfig { weights.config }
 
+    /// Builds both networks; `weights` keeps the file's identity and metadata, not its tensors.
     public init(weights: WeightFile) {
-        self.weights = weights
         sliceNetwork = SliceNetwork(weights)
         patientNetwork = PatientNetwork(weights)
+        self.weights = weights.withoutTensors()
     }
 
     public convenience init(contentsOf url: URL) throws {
@@ -133,7 +147,9 @@ public final class MLungSys: @unchecked Sendable {
     }
 
     /// The patient network and the non-parametric assessment on a volume's slice results.
-    public func runPatient(_ slices: SliceResults) -> PatientResult {
+    public func runPatient(_ slices: SliceResults, threads: Int = 2) -> PatientResult {
+        BLASThreads.set(threads)
+        defer { BLASThreads.set(1) }
         let probs = patientNetwork.probabilities(features: slices.features, count: slices.count)
         let np = SliceAssessment.nonParametric(sliceProbs: slices.sliceProbs, count: slices.count, tau: config.nonparamTau)
         return PatientResult(probabilities: probs, prediction: SliceAssessment.argmax(probs),

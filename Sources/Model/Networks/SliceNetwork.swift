@@ -144,20 +144,20 @@ public final class SliceNetwork: @unchecked Sendable {
     public func makeWorkspace(capacity: Int) -> Workspace { Workspace(network: self, capacity: capacity) }
 
     /// Runs the network on `images` normalised images, split across `workspaces.count` workers
-    /// (at most `threads`, at most one per image): each worker
-    /// runs its contiguous share single-threaded with single-threaded BLAS, which keeps both
-    /// cores busy without OpenBLAS's thread hand-offs. With one worker, BLAS and the
-    /// engine's loops use `threads` threads. `fill(worker, imageRange, workspace)` writes the
+    /// (at most `threads`, at most one per image): each worker runs its contiguous share
+    /// single-threaded, which keeps both cores busy without hand-offs. With one worker (one
+    /// image), each GEMM and loop is split across `threads` threads. OpenBLAS itself always
+    /// runs single-threaded, so its idle workers never spin against the engine's. `fill(worker, imageRange, workspace)` writes the
     /// share's input (`[3, n, S, S]`) into the workspace. Outputs are merged in image order.
     public func run(images: Int, workspaces: [Workspace], threads: Int,
                     fill: (Int, Range<Int>, Workspace) -> Void) -> Output {
         let workers = min(workspaces.count, images, max(1, threads))
+        // OpenBLAS stays single-threaded: the engine runs its own threads (workers, or split GEMMs).
+        BLASThreads.set(1)
         if workers <= 1 {
-            BLASThreads.set(threads)
             fill(0, 0..<images, workspaces[0])
             return forward(batch: images, workspace: workspaces[0], threads: threads)
         }
-        BLASThreads.set(1)
         var outputs = [Output?](repeating: nil, count: workers)
         withoutActuallyEscaping(fill) { fill in
             nonisolated(unsafe) let fill = fill

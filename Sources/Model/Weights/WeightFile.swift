@@ -18,7 +18,7 @@ public struct WeightFile: Sendable {
     /// Digest of the patient network's tensors.
     public let patientNetworkDigest: String
     /// Every tensor as float32, by name (shapes in `shapes`).
-    public let tensors: [String: [Float]]
+    public private(set) var tensors: [String: [Float]]
     public let shapes: [String: [Int]]
 
     public init(contentsOf url: URL) throws {
@@ -124,6 +124,14 @@ public struct WeightFile: Sendable {
             }
         }
         return h.finalizeHex()
+    }
+
+    /// The same file's identity and metadata without the float32 tensors (which the networks
+    /// copy into their own folded form), so that a loaded engine does not hold them twice.
+    public func withoutTensors() -> WeightFile {
+        var copy = self
+        copy.tensors = [:]
+        return copy
     }
 
     /// A tensor by name; the architecture was validated at load, so a miss is a programming error.
