@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["MLungAuditCLI", "Model"],
+            dependencies: ["MLungAuditCLI", "Model", "Audit"],
             path: "Tests/CLITests"
         ),
         .testTarget(

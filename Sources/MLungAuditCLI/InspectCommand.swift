@@ -4,18 +4,9 @@ import Foundation
 import Model
 
 /// Maps ingestion and model errors to one line on stderr and the bad-input exit code.
+/// Ingestion errors are reported like every other library error.
 enum IngestCLI {
-    static func reporting(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let e as IngestError {
-            FileHandle.standardError.write(Data("mlung-audit: error: \(e.description)\n".utf8))
-            throw ExitCode(ExitCodes.badInput)
-        } catch let e as ModelError {
-            FileHandle.standardError.write(Data("mlung-audit: error: \(e.description)\n".utf8))
-            throw ExitCode(ExitCodes.badInput)
-        }
-    }
+    static func reporting(_ body: () throws -> Void) throws { try CLIError.reporting(body) }
 }
 
 /// `mlung-audit inspect PATH`: every series under PATH with metadata, geometry and problems.

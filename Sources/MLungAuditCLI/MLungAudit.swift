@@ -6,6 +6,7 @@ struct MLungAudit: ParsableCommand {
         commandName: "mlung-audit",
         abstract: "Rerun, audit and report on the MLung-Sys CT pneumonia-screening model.",
         subcommands: [
+            RunCommand.self,
             ModelRunCommand.self,
             BenchCommand.self,
             InspectCommand.self,

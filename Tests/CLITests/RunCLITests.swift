@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+import Audit
+import Model
+
+/// `mlung-audit run` end to end: real DICOM files, a real SQLite store, the built binary.
+final class RunCLITests: XCTestCase {
+    let model = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors").path
+
+    func runJSON(_ args: [String]) throws -> (CLI.Result, [String: Any]) {
+        let r = try CLI.run(args + ["--json"])
+        let obj = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] ?? [:]
+        return (r, obj)
+    }
+
+    func testRunStoresEveryPatientAndRecordsFailures() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 5, broken: [3])
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let (r, summary) = try runJSON(["run", "--cohort", manifest.path, "--model", model, "--db", db, "--batch", "4"])
+        XCTAssertEqual(r.status, 66, "a failed patient gives exit 66; stderr: \(r.stderr)")
+        XCTAssertEqual(summary["succeeded"] as? Int, 4)
+        XCTAssertEqual(summary["failed"] as? Int, 1)
+        let failures = summary["failures"] as? [String: String] ?? [:]
+        XCTAssertTrue(failures["P003"]?.contains("slice") ?? false, "\(failures)")
+
+        // The stored outputs equal the engine's outputs on the same preprocessed series.
+        let rows = try TestCohort.results(db: db, run: 1)
+        XCTAssertEqual(rows.count, 5)
+        let engine = try MLungSys(contentsOf: URL(fileURLWithPath: model))
+        let found = try SeriesDiscovery.scan([dir.appendingPathComponent("P000").path])
+        let series = try SeriesSelection.choose(from: found.series, context: "P000")
+        let pre = try PreprocessedSeries(series: series, settings: PreprocessSettings(engine.config))
+        let slices = pre.hu.withUnsafeBufferPointer { engine.runSlices(hu: $0, count: pre.count) }
+        let patient = engine.runPatient(slices)
+        let row = try XCTUnwrap(rows.first { $0[0].string == "P000" })
+        XCTAssertEqual(row[1].string, "ok")
+        XCTAssertEqual(row[2].int, 6)
+        for c in 0..<4 {
+            XCTAssertEqual(Float(row[3 + c].double ?? -1), patient.probabilities[c], accuracy: 1e-6)
+            XCTAssertEqual(Float(row[8 + c].double ?? -1), patient.nonParametricScores[c], accuracy: 1e-6)
+        }
+        XCTAssertEqual(row[7].int, patient.prediction)
+
+        // Rerunning the same command does nothing new: the run is complete, a new one starts only with --new.
+        let (again, s2) = try runJSON(["run", "--cohort", manifest.path, "--model", model, "--db", db])
+        XCTAssertEqual(again.status, 66)
+        XCTAssertEqual(s2["runID"] as? Int, 2, "a complete run is not reopened")
+        XCTAssertEqual(s2["reused"] as? Int, 4, "the second run reuses every slice output")
+        XCTAssertEqual(try TestCohort.results(db: db, run: 2).map { Array($0[0..<13]) }, rows.map { Array($0[0..<13]) })
+    }
+
+    /// A run killed with SIGKILL mid-way resumes to exactly the outputs of an uninterrupted run.
+    func testKilledRunResumesWithoutDuplicates() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 8, slices: 8)
+        let reference = dir.appendingPathComponent("reference.sqlite").path
+        // The same engine settings throughout, so that outputs are bit-identical.
+        let settings = ["--threads", "1", "--batch", "1"]
+        let (r0, _) = try runJSON(["run", "--cohort", manifest.path, "--model", model, "--db", reference] + settings)
+        XCTAssertEqual(r0.status, 0, r0.stderr)
+
+        let db = dir.appendingPathComponent("killed.sqlite").path
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", "--cohort", manifest.path, "--model", model, "--db", db] + settings
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Kill once at least one patient is committed (polling the store), before the end.
+        let deadline = Date().addingTimeInterval(60)
+        var committed = 0
+        while Date() < deadline && p.isRunning {
+            if let store = try? AuditStore(path: db),
+               let n = try? store.db.scalar("SELECT COUNT(*) FROM patient_results")?.int {
+                committed = n
+                if n >= 1 { break }
+            }
+            usleep(20_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertGreaterThanOrEqual(committed, 1)
+
+        let (r1, s1) = try runJSON(["run", "--cohort", manifest.path, "--model", model, "--db", db] + settings)
+        XCTAssertEqual(r1.status, 0, r1.stderr)
+        XCTAssertEqual(s1["runID"] as? Int, 1, "the same command resumes the interrupted run")
+        XCTAssertEqual(s1["resumed"] as? Bool, true)
+        let killedRows = try TestCohort.results(db: db, run: 1)
+        let referenceRows = try TestCohort.results(db: reference, run: 1)
+        XCTAssertEqual(killedRows.count, 8, "no duplicate and no missing patient")
+        XCTAssertEqual(killedRows.map { Array($0[0..<13]) }, referenceRows.map { Array($0[0..<13]) })
+        let store = try AuditStore(path: db)
+        XCTAssertEqual(try store.db.scalar("SELECT COUNT(*) FROM slice_outputs")?.int, 8 * 8, "no duplicate slice rows")
+        XCTAssertEqual(try store.run(id: 1)?.status, "complete")
+    }
+
+    func testBadManifestIsAOneLineError() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = dir.appendingPathComponent("m.csv")
+        try "patient_id,path,label\nA,nowhere,flu\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["run", "--cohort", manifest.path, "--model", model, "--db", dir.appendingPathComponent("x.sqlite").path])
+        XCTAssertEqual(r.status, 65, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("m.csv"), r.stderr)
+    }
+}
