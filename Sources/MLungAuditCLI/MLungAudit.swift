@@ -7,6 +7,9 @@ struct MLungAudit: ParsableCommand {
         abstract: "Rerun, audit and report on the MLung-Sys CT pneumonia-screening model.",
         subcommands: [
             RunCommand.self,
+            RunsCommand.self,
+            ExportCommand.self,
+            ImportPredictionsCommand.self,
             ModelRunCommand.self,
             BenchCommand.self,
             InspectCommand.self,

@@ -108,3 +108,91 @@ final class RunCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("m.csv"), r.stderr)
     }
 }
+
+/// Reuse, export and deployment logs.
+final class RunReuseCLITests: XCTestCase {
+    let tiny = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors")
+
+    /// A second version of the tiny model with only the patient network changed.
+    func patientOnlyVariant(in dir: URL) throws -> URL {
+        let file = try SafeTensorsFile(contentsOf: tiny)
+        var w = SafeTensorsWriter()
+        w.metadata = file.metadata
+        w.metadata["model_version"] = "patient-retrained"
+        for name in file.sortedNames {
+            var values = try file.floats(name)
+            if name.hasPrefix("patient.") { values = values.map { $0 * 1.25 } }
+            w.add(name, shape: file.entries[name]!.shape, .f32(values))
+        }
+        let url = dir.appendingPathComponent("tiny-v2.safetensors")
+        try w.write(to: url)
+        return url
+    }
+
+    func json(_ r: CLI.Result) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] ?? [:]
+    }
+
+    func testPatientOnlyModelReusesSliceOutputsAndMatchesAFullRerun() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 4)
+        let v2 = try patientOnlyVariant(in: dir)
+        let a = try WeightFile(contentsOf: tiny), b = try WeightFile(contentsOf: v2)
+        XCTAssertEqual(a.sliceNetworkDigest, b.sliceNetworkDigest)
+        XCTAssertNotEqual(a.patientNetworkDigest, b.patientNetworkDigest)
+
+        let shared = dir.appendingPathComponent("shared.sqlite").path
+        let fresh = dir.appendingPathComponent("fresh.sqlite").path
+        let common = ["--cohort", manifest.path, "--json"]
+        XCTAssertEqual(try CLI.run(["run", "--model", tiny.path, "--db", shared] + common).status, 0)
+        let reuse = try CLI.run(["run", "--model", v2.path, "--db", shared] + common)
+        XCTAssertEqual(reuse.status, 0, reuse.stderr)
+        XCTAssertEqual(json(reuse)["reused"] as? Int, 4, "only the patient network reran")
+        let full = try CLI.run(["run", "--model", v2.path, "--db", fresh] + common)
+        XCTAssertEqual(json(full)["reused"] as? Int, 0)
+        let reused = try TestCohort.results(db: shared, run: 2).map { Array($0[0..<13]) }
+        let recomputed = try TestCohort.results(db: fresh, run: 1).map { Array($0[0..<13]) }
+        XCTAssertEqual(reused, recomputed, "reused slice outputs give exactly the full rerun's results")
+        XCTAssertNotEqual(reused, try TestCohort.results(db: shared, run: 1).map { Array($0[0..<13]) })
+    }
+
+    func testExportAndImportedDeploymentLog() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 3)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        XCTAssertEqual(try CLI.run(["run", "--model", tiny.path, "--db", db, "--cohort", manifest.path]).status, 0)
+        let export = try CLI.run(["export", "--run", "1", "--db", db, "--slices"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let obj = json(export)
+        let patients = try XCTUnwrap(obj["patients"] as? [[String: Any]])
+        XCTAssertEqual(patients.count, 3)
+        XCTAssertEqual((patients[0]["slices"] as? [Any])?.count, 6)
+        XCTAssertEqual((obj["model"] as? [String: Any])?["sha256"] as? String, try WeightFile(contentsOf: tiny).fileSHA256)
+
+        // The deployment log: the run's own probabilities, as production would have logged them.
+        var csv = "patient_id,p_healthy,p_covid19,p_h1n1,p_cap\n"
+        for p in patients {
+            let probs = try XCTUnwrap(p["probs"] as? [Double])
+            csv += "\(p["patientID"] as? String ?? ""),\(probs.map { String($0) }.joined(separator: ","))\n"
+        }
+        let log = dir.appendingPathComponent("deployed.csv")
+        try csv.write(to: log, atomically: true, encoding: .utf8)
+        let imported = try CLI.run(["import-predictions", "--cohort", manifest.path, "--csv", log.path, "--label", "production", "--db", db])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let run2 = json(try CLI.run(["export", "--run", "2", "--db", db]))
+        XCTAssertEqual((run2["run"] as? [String: Any])?["kind"] as? String, "imported")
+        let importedPatients = try XCTUnwrap(run2["patients"] as? [[String: Any]])
+        for (x, y) in zip(patients, importedPatients) {
+            XCTAssertEqual(x["probs"] as? [Double], y["probs"] as? [Double])
+            XCTAssertEqual(x["predicted"] as? Int, y["predicted"] as? Int)
+        }
+
+        // A malformed log is one error line naming the file, line and column.
+        try "patient_id,p_healthy,p_covid19,p_h1n1,p_cap\nP000,0.5,0.5,x,0\n".write(to: log, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["import-predictions", "--cohort", manifest.path, "--csv", log.path, "--label", "x", "--db", db])
+        XCTAssertEqual(bad.status, 65)
+        XCTAssertTrue(bad.stderr.contains("deployed.csv") && bad.stderr.contains("p_h1n1"), bad.stderr)
+    }
+}

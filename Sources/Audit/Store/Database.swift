@@ -40,6 +40,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var message: String
     public var description: String { "\(path): \(message)" }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
 }
 
 /// One SQLite connection (a `final class` owning the handle, closed in `deinit`).
