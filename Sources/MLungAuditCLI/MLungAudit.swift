@@ -12,6 +12,7 @@ struct MLungAudit: ParsableCommand {
             ImportPredictionsCommand.self,
             ModelRunCommand.self,
             BenchCommand.self,
+            EvaluateCommand.self,
             InspectCommand.self,
             PreprocessCommand.self,
         ]

@@ -1,0 +1,15 @@
+/// One class against the rest: sensitivity, specificity, AUC and the ROC curve.
+public struct ClassMetrics: Encodable, Equatable, Sendable {
+    public var diagnosis: Diagnosis
+    /// Labelled patients of the class.
+    public var positives: Int
+    /// Labelled patients of the other classes.
+    public var negatives: Int
+    public var sensitivity: ProportionEstimate
+    public var specificity: ProportionEstimate
+    public var auc: AUCEstimate
+    /// Every point of the ROC curve of the class's probability (see `ROCCurve.points`).
+    public var roc: [ROCPoint]
+
+    enum CodingKeys: String, CodingKey { case diagnosis = "class", positives, negatives, sensitivity, specificity, auc, roc }
+}
