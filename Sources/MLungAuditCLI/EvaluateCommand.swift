@@ -12,12 +12,27 @@ struct EvaluateCommand: ParsableCommand {
         (metadata) columns; one row per patient. label is healthy, covid19, h1n1, cap or empty \
         (unlabelled patients are left out of the figures). The predicted class is the argmax. \
         A subgroup is a metadata column (site) or a numeric column with band edges (age:40,65). \
-        Definitions: docs/statistics.md. Exit codes: 0 success, 64 bad usage, 65 bad input.
+        Instead of CSVs, --run R [--baseline B] judges runs of the audit store (--db), with the \
+        labels and metadata of their cohort manifest; --head picks the learned patient network or \
+        the non-parametric assessment. \
+        Definitions: docs/statistics.md. Exit codes: 0 success, 64 bad usage, 65 bad input, 74 store error.
         """
     )
 
     @Option(help: ArgumentHelp("Predictions CSV of the candidate model.", valueName: "csv"))
-    var predictions: String
+    var predictions: String?
+
+    @Option(name: .customLong("run"), help: ArgumentHelp("A run of the audit store to judge (instead of --predictions).", valueName: "run"))
+    var runID: Int?
+
+    @Option(help: ArgumentHelp("The baseline run, for --run.", valueName: "run"))
+    var baseline: Int?
+
+    @Option(help: "The audit store, for --run.")
+    var db: String = "mlung-audit.sqlite"
+
+    @Option(help: "The patient head judged for --run: learned or nonparametric.")
+    var head: String = "learned"
 
     @Option(help: ArgumentHelp("Predictions CSV of the baseline on the same patients.", valueName: "csv"))
     var baselinePredictions: String?
@@ -38,14 +53,38 @@ struct EvaluateCommand: ParsableCommand {
         guard bootstrap >= 0 && bootstrap <= 1_000_000 else {
             throw ValidationError("--bootstrap must be between 0 and 1000000")
         }
+        guard (predictions == nil) != (runID == nil) else {
+            throw ValidationError("give either --predictions CSV or --run RUN")
+        }
+        guard baseline == nil || runID != nil, baselinePredictions == nil || predictions != nil else {
+            throw ValidationError("--baseline goes with --run, --baseline-predictions with --predictions")
+        }
+        guard AuditStore.Head(rawValue: head) != nil else {
+            throw ValidationError("--head must be learned or nonparametric")
+        }
+    }
+
+    /// The candidate and baseline prediction sets, from CSV files or from the audit store.
+    func predictionSets() throws -> (PredictionSet, PredictionSet?) {
+        if let predictions {
+            return (try PredictionSet(contentsOfCSV: predictions), try baselinePredictions.map { try PredictionSet(contentsOfCSV: $0) })
+        }
+        guard FileManager.default.fileExists(atPath: db) else { throw StoreError(path: db, message: "no such audit store") }
+        let store = try AuditStore(path: db)
+        let h = AuditStore.Head(rawValue: head) ?? .learned
+        let candidate = try store.predictionSet(run: runID!, head: h)
+        // The baseline is judged on its own head of the same kind when it has one (imported logs have only one).
+        let baselineHead = try baseline.flatMap { try store.run(id: $0) }?.kind == "imported" ? .learned : h
+        return (candidate, try baseline.map { try store.predictionSet(run: $0, head: baselineHead) })
     }
 
     func run() throws {
         do {
             let options = StatisticsOptions(seed: seed, resamples: bootstrap)
             let specs = try subgroup.map { try SubgroupSpec(parsing: $0) }
-            let candidate = try PredictionSet(contentsOfCSV: predictions)
-            let baseline = try baselinePredictions.map { try PredictionSet(contentsOfCSV: $0) }
+            var sets: (PredictionSet, PredictionSet?)?
+            try CLIError.reporting { sets = try predictionSets() }
+            guard let (candidate, baseline) = sets else { return }
             let report = try EvaluationReport(candidate: candidate, baseline: baseline, subgroups: specs, options: options)
             if json {
                 var data = try report.jsonData()

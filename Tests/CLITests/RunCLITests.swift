@@ -109,6 +109,23 @@ final class RunCLITests: XCTestCase {
     }
 }
 
+/// Equal JSON values, numbers to 1e-9 relative.
+func jsonClose(_ a: Any?, _ b: Any?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case let (x as [String: Any], y as [String: Any]):
+        return Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { jsonClose(x[$0], y[$0]) }
+    case let (x as [Any], y as [Any]):
+        return x.count == y.count && zip(x, y).allSatisfy { jsonClose($0, $1) }
+    case let (x as String, y as String): return x == y
+    case let (x as NSNumber, y as NSNumber):
+        let u = x.doubleValue, v = y.doubleValue
+        return abs(u - v) <= 1e-9 * max(1, abs(u), abs(v))
+    case (is NSNull, is NSNull): return true
+    default: return false
+    }
+}
+
 /// Reuse, export and deployment logs.
 final class RunReuseCLITests: XCTestCase {
     let tiny = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors")
@@ -155,6 +172,32 @@ final class RunReuseCLITests: XCTestCase {
         let recomputed = try TestCohort.results(db: fresh, run: 1).map { Array($0[0..<13]) }
         XCTAssertEqual(reused, recomputed, "reused slice outputs give exactly the full rerun's results")
         XCTAssertNotEqual(reused, try TestCohort.results(db: shared, run: 1).map { Array($0[0..<13]) })
+
+        // The statistics of stored runs equal those of the same predictions given as CSV files.
+        let fromStore = try CLI.run(["evaluate", "--run", "2", "--baseline", "1", "--db", shared, "--json", "--bootstrap", "200"])
+        XCTAssertEqual(fromStore.status, 0, fromStore.stderr)
+        var csvs: [String] = []
+        for run in ["2", "1"] {
+            let export = json(try CLI.run(["export", "--run", run, "--db", shared]))
+            var csv = "patient_id,label,p_healthy,p_covid19,p_h1n1,p_cap,site\n"
+            for p in try XCTUnwrap(export["patients"] as? [[String: Any]]) {
+                let label = (p["label"] as? Int).map { ["healthy", "covid19", "h1n1", "cap"][$0] } ?? ""
+                let probs = try XCTUnwrap(p["probs"] as? [Double]).map { String($0) }.joined(separator: ",")
+                let site = (p["metadata"] as? [String: String])?["site"] ?? ""
+                csv += "\(p["patientID"] as? String ?? ""),\(label),\(probs),\(site)\n"
+            }
+            let url = dir.appendingPathComponent("run\(run).csv")
+            try csv.write(to: url, atomically: true, encoding: .utf8)
+            csvs.append(url.path)
+        }
+        let fromCSV = try CLI.run(["evaluate", "--predictions", csvs[0], "--baseline-predictions", csvs[1], "--json", "--bootstrap", "200"])
+        XCTAssertEqual(fromCSV.status, 0, fromCSV.stderr)
+        let storeJSON = json(fromStore), csvJSON = json(fromCSV)
+        for key in ["accuracy", "confusion", "fpe", "fne", "fdpe", "classes", "calibration"] {
+            // Numbers pass through JSON text on the CSV path: equal to 1e-9 relative.
+            XCTAssertTrue(jsonClose((storeJSON["evaluation"] as? [String: Any])?[key], (csvJSON["evaluation"] as? [String: Any])?[key]), key)
+        }
+        XCTAssertNotNil(storeJSON["comparison"] as? [String: Any])
     }
 
     func testExportAndImportedDeploymentLog() throws {

@@ -13,6 +13,15 @@ public struct Agreement: Encodable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey {
             case patientID = "patient_id", diagnosis = "class", baseline, candidate, absoluteDifference = "absolute_difference"
         }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(patientID, forKey: .patientID)
+            try c.encode(diagnosis.name, forKey: .diagnosis)
+            try c.encode(baseline, forKey: .baseline)
+            try c.encode(candidate, forKey: .candidate)
+            try c.encode(absoluteDifference, forKey: .absoluteDifference)
+        }
     }
 
     /// A patient whose predicted class differs between the sets.
@@ -33,9 +42,9 @@ public struct Agreement: Encodable, Equatable, Sendable {
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(patientID, forKey: .patientID)
-            try c.encode(label, forKey: .label)
-            try c.encode(baselinePredicted, forKey: .baselinePredicted)
-            try c.encode(candidatePredicted, forKey: .candidatePredicted)
+            try c.encode(label?.name, forKey: .label)
+            try c.encode(baselinePredicted.name, forKey: .baselinePredicted)
+            try c.encode(candidatePredicted.name, forKey: .candidatePredicted)
             try c.encode(baselineProbabilities, forKey: .baselineProbabilities)
             try c.encode(candidateProbabilities, forKey: .candidateProbabilities)
         }

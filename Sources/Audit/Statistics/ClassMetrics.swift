@@ -12,4 +12,15 @@ public struct ClassMetrics: Encodable, Equatable, Sendable {
     public var roc: [ROCPoint]
 
     enum CodingKeys: String, CodingKey { case diagnosis = "class", positives, negatives, sensitivity, specificity, auc, roc }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(diagnosis.name, forKey: .diagnosis)
+        try c.encode(positives, forKey: .positives)
+        try c.encode(negatives, forKey: .negatives)
+        try c.encode(sensitivity, forKey: .sensitivity)
+        try c.encode(specificity, forKey: .specificity)
+        try c.encode(auc, forKey: .auc)
+        try c.encode(roc, forKey: .roc)
+    }
 }

@@ -45,7 +45,7 @@ public struct PairedAUCTest: Encodable, Equatable, Sendable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(diagnosis, forKey: .diagnosis)
+        try c.encode(diagnosis.name, forKey: .diagnosis)
         try c.encode(baseline, forKey: .baseline)
         try c.encode(candidate, forKey: .candidate)
         try c.encode(difference, forKey: .difference)
@@ -75,6 +75,17 @@ public struct Flip: Encodable, Equatable, Sendable {
         case patientID = "patient_id", label, direction, baselinePredicted = "baseline_predicted"
         case candidatePredicted = "candidate_predicted", baselineProbabilities = "baseline_probabilities"
         case candidateProbabilities = "candidate_probabilities"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(patientID, forKey: .patientID)
+        try c.encode(label.name, forKey: .label)
+        try c.encode(direction, forKey: .direction)
+        try c.encode(baselinePredicted.name, forKey: .baselinePredicted)
+        try c.encode(candidatePredicted.name, forKey: .candidatePredicted)
+        try c.encode(baselineProbabilities, forKey: .baselineProbabilities)
+        try c.encode(candidateProbabilities, forKey: .candidateProbabilities)
     }
 }
 

@@ -31,8 +31,8 @@ public enum Evaluator {
         let n = confusion.total
         let healthy = confusion.positives(.healthy)
         let sick = n - healthy
-        let sickCalledHealthy = Diagnosis.allCases.filter(\.isSick).map { confusion[$0, .healthy] }.reduce(0, +)
-        let sickRight = Diagnosis.allCases.filter(\.isSick).map { confusion[$0, $0] }.reduce(0, +)
+        let sickCalledHealthy = Diagnosis.allCases.filter { $0 != .healthy }.map { confusion[$0, .healthy] }.reduce(0, +)
+        let sickRight = Diagnosis.allCases.filter { $0 != .healthy }.map { confusion[$0, $0] }.reduce(0, +)
 
         var classes: [ClassMetrics] = []
         for d in Diagnosis.allCases {
@@ -75,7 +75,7 @@ public enum Evaluator {
         var warnings: [String] = []
         if !labelled.isEmpty {
             for c in classes where c.positives < options.minimumPositives || c.negatives < options.minimumNegatives {
-                warnings.append("\(c.diagnosis.name): \(c.positives) positives, \(c.negatives) negatives (need \(options.minimumPositives) and \(options.minimumNegatives)): its sensitivity, specificity and AUC are too uncertain to judge")
+                warnings.append("\(c.diagnosis.name): \(c.positives) positives, \(c.negatives) negatives (fewer than \(options.minimumPositives) positives or \(options.minimumNegatives) negatives): its sensitivity, specificity and AUC are too uncertain to judge")
             }
         }
 

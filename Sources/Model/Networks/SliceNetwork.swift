@@ -158,17 +158,21 @@ public final class SliceNetwork: @unchecked Sendable {
             fill(0, 0..<images, workspaces[0])
             return forward(batch: images, workspace: workspaces[0], threads: threads)
         }
-        var outputs = [Output?](repeating: nil, count: workers)
+        // One slot per worker, each written by its worker only.
+        let outputs = UnsafeMutableBufferPointer<Output?>.allocate(capacity: workers)
+        outputs.initialize(repeating: nil)
+        defer {
+            outputs.deinitialize()
+            outputs.deallocate()
+        }
         withoutActuallyEscaping(fill) { fill in
             nonisolated(unsafe) let fill = fill
-            nonisolated(unsafe) var results = outputs
+            nonisolated(unsafe) let slots = outputs
             DispatchQueue.concurrentPerform(iterations: workers) { k in
                 let range = (k * images / workers)..<((k + 1) * images / workers)
                 fill(k, range, workspaces[k])
-                let out = forward(batch: range.count, workspace: workspaces[k], threads: 1)
-                results[k] = out
+                slots[k] = forward(batch: range.count, workspace: workspaces[k], threads: 1)
             }
-            outputs = results
         }
         var merged = Output(lesionLogits: [], classLogits: [], features: [], lesionMaps: [])
         for case let o? in outputs {

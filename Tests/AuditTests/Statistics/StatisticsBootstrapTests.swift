@@ -57,6 +57,20 @@ final class StatisticsBootstrapTests: XCTestCase {
         XCTAssertThrowsError(try Evaluator.evaluate(try StatsFixtures.set("tiny.csv"), options: StatisticsOptions(resamples: -1)))
     }
 
+    func testUnlabelledSetHasNoFiguresButANote() throws {
+        let e = try Evaluator.evaluate(try StatsFixtures.set("tiny_baseline.csv"), options: StatisticsOptions(resamples: 100))
+        XCTAssertEqual(e.labelled, 0)
+        XCTAssertEqual(e.patients, 12)
+        XCTAssertNil(e.accuracy.value)
+        XCTAssertNil(e.accuracy.wilson)
+        XCTAssertNil(e.accuracy.bootstrap)
+        XCTAssertNil(e.calibration.brier.value)
+        XCTAssertTrue(e.classes.allSatisfy { $0.auc.value == nil && $0.roc.isEmpty })
+        XCTAssertTrue(e.notes.contains { $0.contains("12 of 12 patients have no label") }, "\(e.notes)")
+        XCTAssertTrue(e.warnings.isEmpty)
+        XCTAssertNoThrow(try EvaluationReport(evaluation: e).jsonData())
+    }
+
     func testASetComparedWithItselfShowsNoDifference() throws {
         let set = try StatsFixtures.set("random.csv")
         let r = try Comparator.compare(baseline: set, candidate: set, options: StatisticsOptions(resamples: 200))
