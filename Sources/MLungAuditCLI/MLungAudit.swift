@@ -13,6 +13,7 @@ struct MLungAudit: ParsableCommand {
             ModelRunCommand.self,
             BenchCommand.self,
             EvaluateCommand.self,
+            NightlyCommand.self,
             InspectCommand.self,
             PreprocessCommand.self,
         ]
