@@ -25,9 +25,13 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product mlung-audit
 
-## test: every test (Swift Testing and XCTest).
+## test: every test (XCTest), then one closing line "N passed, N failed".
 test: deps
-	$(SWIFT) test
+	@mkdir -p .build; status=0; \
+	set -o pipefail; $(SWIFT) test --disable-swift-testing 2>&1 | tee .build/test.log || status=$$?; \
+	awk '/Executed [0-9]+ tests?, with [0-9]+ failures?/ { n = $$2; f = $$5 } \
+	     END { if (n != "") printf "%d passed, %d failed\n", n - f, f; else print "0 passed, 1 failed" }' .build/test.log; \
+	exit $$status
 
 ## demo: the engine on the shipped model fixture (grows into the full audit demo).
 demo: build
