@@ -16,6 +16,8 @@ struct MLungAudit: ParsableCommand {
             NightlyCommand.self,
             InspectCommand.self,
             PreprocessCommand.self,
+            ReportCommand.self,
+            GalleryCommand.self,
         ]
     )
 }

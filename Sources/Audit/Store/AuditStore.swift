@@ -110,6 +110,14 @@ public final class AuditStore {
         );
         CREATE INDEX runs_by_cohort ON runs (cohort_id, model_id);
         """),
+        // The per-store secret of report pseudonyms (AuditStore+Reports.swift): one row, made once.
+        ("0002_report_secret", """
+        CREATE TABLE report_secret (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            secret BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """),
     ]
 
     public init(path: String) throws {

@@ -17,6 +17,7 @@ public struct Estimate: Sendable, Equatable {
 
     /// As a percentage: "88.0 % (84.1–91.2)".
     public func formattedPercent(digits: Int = 1) -> String {
+        guard !value.isNaN else { return "–" }
         let v = Format.fixed(value * 100, digits: digits) + " %"
         guard let lower, let upper else { return v }
         return "\(v) (\(Format.fixed(lower * 100, digits: digits))–\(Format.fixed(upper * 100, digits: digits)))"

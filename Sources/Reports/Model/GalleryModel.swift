@@ -25,6 +25,11 @@ public struct GalleryCase: Sendable {
     /// slice and its predicted class.
     public var slices: [SliceImage]
     public var flags: [GalleryFlag]
+    /// The slice vote's own answer when it is not the argmax of its scores (the
+    /// non-parametric head calls a patient healthy when enough slices are); nil: the argmax.
+    public var sliceVotePrediction: Int? = nil
+    /// Slices in the whole series, when `slices` shows only some of them.
+    public var sliceCount: Int? = nil
 
     public init(patient: PatientIdentifier, studyDate: StudyDate?, category: String, truth: String, classNames: [String],
                 patientProbabilities: [Double], sliceVoteProbabilities: [Double], slices: [SliceImage], flags: [GalleryFlag]) {
@@ -46,6 +51,12 @@ public struct GalleryModel: Sendable {
     public var cases: [GalleryCase]
     /// Slices per row of the strip.
     public var slicesPerRow: Int
+    /// The overlay's name on the colour bar.
+    public var overlayLabel = "lesion probability"
+    /// What the overlay is, for the caption under each strip.
+    public var overlayNote = "lesion probability"
+    /// False when no flag rules have run: the cases then say so instead of "no flag fired".
+    public var flagsEvaluated = true
 
     public init(model: ModelIdentity, runID: String, cohort: String, filter: String, toolVersion: String,
                 runFinished: String, cases: [GalleryCase], slicesPerRow: Int = 4) {
@@ -71,11 +82,12 @@ public struct GalleryModel: Sendable {
             for (r, start) in stride(from: 0, to: c.slices.count, by: perRow).enumerated() {
                 let sid = "\(id)-slices-\(r + 1)"
                 let row = Array(c.slices[start..<min(start + perRow, c.slices.count)])
-                figures[sid] = Figure(SliceStrip(slices: row, colorBar: r == 0, aspect: Double(perRow) * 0.95))
+                figures[sid] = Figure(SliceStrip(slices: row, overlayLabel: overlayLabel, colorBar: r == 0, aspect: Double(perRow) * 0.95))
                 stripIDs.append(.text(sid))
             }
             let predicted = c.patientProbabilities.indices.max { c.patientProbabilities[$0] < c.patientProbabilities[$1] }!
-            let voted = c.sliceVoteProbabilities.indices.max { c.sliceVoteProbabilities[$0] < c.sliceVoteProbabilities[$1] }!
+            let voted = c.sliceVotePrediction.flatMap { c.classNames.indices.contains($0) ? $0 : nil }
+                ?? c.sliceVoteProbabilities.indices.max { c.sliceVoteProbabilities[$0] < c.sliceVoteProbabilities[$1] }!
             tables["\(id)-probs"] = ReportTable(columns: [
                 .init("Class"), .number("Patient network"), .number("Slice vote"), .init("", .left),
             ], rows: c.classNames.enumerated().map { k, name in
@@ -100,7 +112,8 @@ public struct GalleryModel: Sendable {
                 "correct": .flag(c.classNames[predicted] == c.truth),
                 "strips": .list(stripIDs), "probs": .text("\(id)-probs"),
                 "flags": .text("\(id)-flags"), "hasFlags": .flag(!c.flags.isEmpty),
-                "sliceCount": .text(String(c.slices.count)),
+                "sliceCount": .text(c.sliceCount.map { $0 > c.slices.count ? "\(c.slices.count) of \($0)" : String(c.slices.count) }
+                                    ?? String(c.slices.count)),
             ])
         }
         let title = "MLung-Sys failure-case gallery: \(model.version)"
@@ -120,6 +133,7 @@ public struct GalleryModel: Sendable {
             footer: "MLung Audit \(toolVersion) · run \(runID)",
             values: ["model": .text(model.label), "run": .text(runID), "filter": .text(filter), "cohort": .text(cohort),
                      "count": .text(String(cases.count)), "cases": .list(caseValues),
+                     "overlayNote": .text(overlayNote), "flagsEvaluated": .flag(flagsEvaluated),
                      "identifiers": ["pseudonymised": .flag(policy.isPseudonymised)]],
             tables: tables, fields: ["gallery": fields], figures: figures)
     }

@@ -80,6 +80,9 @@ public struct ReliabilitySeries: Sendable {
     public var bins: [ReliabilityBin]
     /// Expected calibration error.
     public var ece: Estimate
+    /// Axis names of the diagram (defaults: a class's predicted probability against its observed frequency).
+    public var observedLabel = "Observed frequency"
+    public var predictedLabel = "Mean predicted probability"
     public init(className: String, modelLabel: String, bins: [ReliabilityBin], ece: Estimate) {
         self.className = className; self.modelLabel = modelLabel; self.bins = bins; self.ece = ece
     }

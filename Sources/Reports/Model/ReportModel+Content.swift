@@ -58,8 +58,9 @@ extension ReportModel {
                 var cells: [ReportTable.Cell] = [.init(m.metric), .init(value(m.candidate))]
                 if c.baseline != nil {
                     if let b = m.baseline {
-                        let delta = m.isProportion ? Format.signed((m.candidate.value - b.value) * 100, digits: 1) + " pt"
-                                                   : Format.signed(m.candidate.value - b.value, digits: 3)
+                        let change = m.candidate.value - b.value
+                        let delta = change.isNaN ? "–" : m.isProportion ? Format.signed(change * 100, digits: 1) + " pt"
+                                                                        : Format.signed(change, digits: 3)
                         let better = (m.candidate.value > b.value) == m.higherIsBetter
                         let style: ReportTable.CellStyle = m.significantChange ? (better ? .pass : .fail) : .normal
                         cells += [.init(value(b)), .init(delta + (m.significantChange ? " *" : ""), style)]
@@ -97,8 +98,10 @@ extension ReportModel {
         var reliabilityList: [TemplateValue] = []
         for (k, r) in reliability.enumerated() {
             let id = "reliability-\(k + 1)"
-            figures[id] = Figure(ReliabilityDiagram(title: "\(r.className) · \(r.modelLabel)",
-                                                    subtitle: "ECE " + r.ece.formatted(), bins: r.bins))
+            var diagram = ReliabilityDiagram(title: "\(r.className) · \(r.modelLabel)", subtitle: "ECE " + r.ece.formatted(), bins: r.bins)
+            diagram.observedLabel = r.observedLabel
+            diagram.predictedLabel = r.predictedLabel
+            figures[id] = Figure(diagram)
             reliabilityList.append(["id": .text(id), "className": .text(r.className), "model": .text(r.modelLabel),
                                     "ece": .text(r.ece.formatted())])
         }
@@ -180,7 +183,7 @@ extension ReportModel {
             let rows = metrics.filter { $0.className == name }
             return ["name": .text(name), "metrics": .list(rows.map { m in
                 let v = m.isProportion ? m.candidate.formattedPercent() : m.candidate.formatted()
-                let b = m.baseline.map { m.isProportion ? Format.percent($0.value) : Format.fixed($0.value, digits: 3) }
+                let b = m.baseline.map { $0.value.isNaN ? "–" : m.isProportion ? Format.percent($0.value) : Format.fixed($0.value, digits: 3) }
                 return ["metric": .text(m.metric), "value": .text(v), "baseline": b.map { .text($0) } ?? .flag(false)]
             })]
         }
@@ -197,7 +200,7 @@ extension ReportModel {
                 "kind": .text(verdict == .notEvaluated ? "note" : verdict.rawValue),
                 "word": .text(verdict.rawValue.uppercased()),
                 "pass": .flag(verdict == .pass), "fail": .flag(verdict == .fail), "warn": .flag(verdict == .warn),
-                "gateCount": .text(String(c.gates.count)),
+                "gateCount": .text(String(c.gates.count)), "evaluated": .flag(!c.gates.isEmpty),
                 "failedCount": .text(String(failed.count)), "warnedCount": .text(String(warned.count)),
                 "failedNames": .text(failed.map(\.name).joined(separator: ", ")),
                 "warnedNames": .text(warned.map(\.name).joined(separator: ", ")),

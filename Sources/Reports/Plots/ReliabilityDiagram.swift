@@ -7,6 +7,9 @@ public struct ReliabilityDiagram: Sendable, FigureBody {
     public var bins: [ReliabilityBin]
     public var barColor: Color
     public var aspect: Double
+    /// The bars' meaning (y axis) and the bins' (x axis), e.g. "Accuracy" / "Top-class confidence".
+    public var observedLabel = "Observed frequency"
+    public var predictedLabel = "Mean predicted probability"
 
     public init(title: String? = nil, subtitle: String? = nil, bins: [ReliabilityBin],
                 barColor: Color = ColorMap.viridis.color(0.35), aspect: Double = 1.0) {
@@ -21,7 +24,7 @@ public struct ReliabilityDiagram: Sendable, FigureBody {
         }
         let unit = Axis("", range: 0...1).scale(dataMin: 0, dataMax: 1)
         let entries = [
-            LegendEntry("observed frequency", .box(barColor.lightened(0.45), border: barColor)),
+            LegendEntry(observedLabel.lowercased(), .box(barColor.lightened(0.45), border: barColor)),
             LegendEntry("mean predicted in bin", .marker(Palette.ink)),
             LegendEntry("perfect calibration", .line(SeriesStyle(color: Palette.mutedInk, dash: [2.5, 2.5], lineWidth: 0.8))),
         ]
@@ -30,7 +33,7 @@ public struct ReliabilityDiagram: Sendable, FigureBody {
         let stripBlock = stripHeight + 12 + 24
         let main = Rect(x: rect.minX, y: rect.minY, width: rect.width, height: rect.height - stripBlock)
         let frame = PlotFrame.layout(cx, rect: main, title: title, subtitle: subtitle, x: unit, y: unit, xLabel: "",
-                                     yLabel: "Observed frequency", aspect: nil, legend: entries, placement: .auto,
+                                     yLabel: observedLabel, aspect: nil, legend: entries, placement: .auto,
                                      xTickLabels: false)
         frame.drawBackground(cx, title: title, subtitle: subtitle)
         var avoid: [Point] = []
@@ -52,7 +55,7 @@ public struct ReliabilityDiagram: Sendable, FigureBody {
                 cx.setColor(Palette.ink); cx.arc(center: p, radius: 1.8); cx.fill()
             }
         }
-        frame.drawAxes(cx, xLabel: "", yLabel: "Observed frequency", xTickLabels: false)
+        frame.drawAxes(cx, xLabel: "", yLabel: observedLabel, xTickLabels: false)
         frame.drawLegend(cx, entries, placement: .auto, avoid: avoid)
 
         // Count strip: same x axis, bars of the number of cases per bin.
@@ -78,7 +81,7 @@ public struct ReliabilityDiagram: Sendable, FigureBody {
             cx.line(from: Point(x: X, y: strip.maxY), to: Point(x: X, y: strip.maxY + 3), color: Palette.mutedInk, width: 0.6)
             cx.text(unit.label(t), x: X, baseline: strip.maxY + 10.5, font: PlotFrame.tickFont, color: Palette.ink, anchor: .center)
         }
-        cx.text("Mean predicted probability", x: strip.midX, baseline: strip.maxY + 21.5, font: PlotFrame.labelFont,
+        cx.text(predictedLabel, x: strip.midX, baseline: strip.maxY + 21.5, font: PlotFrame.labelFont,
                 color: Palette.ink, anchor: .center)
     }
 }
