@@ -1,3 +1,5 @@
+import Model
+
 /// xoshiro256** 1.0 (Blackman & Vigna, "Scrambled linear pseudorandom number generators",
 /// 2018), the seeded generator behind every bootstrap of the audit.
 ///
@@ -47,20 +49,5 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
             while low < threshold { (high, low) = next().multipliedFullWidth(by: bound) }
         }
         return Int(high)
-    }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014; Vigna's splitmix64.c), used to seed xoshiro256**.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -34,8 +34,9 @@ extension WeightFile {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for synthetic weights and inputs.
-public struct SplitMix64 {
+/// SplitMix64 (Steele, Lea & Flood 2014; Vigna's splitmix64.c): a small deterministic
+/// generator for synthetic weights and inputs, and the seeder of the bootstrap's xoshiro256**.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Audit
+import Model
 
 /// The bootstrap's generator and the normal quantile against the fixture generator, which
 /// checks its own generator against the values published with the algorithms.
