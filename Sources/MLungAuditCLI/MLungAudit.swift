@@ -18,6 +18,7 @@ struct MLungAudit: ParsableCommand {
             PreprocessCommand.self,
             ReportCommand.self,
             GalleryCommand.self,
+            DriftCommand.self,
         ]
     )
 }
