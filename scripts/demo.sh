@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The demo: a full audit of the shipped demo models on generated cohorts.
+#   1. generates the reference cohort (scanner A, with healthy pulsatile-artifact cases) and a
+#      new-scanner cohort (scanner B) as real DICOM, when missing;
+#   2. runs demo-v1 and demo-v2 on the reference cohort and demo-v2 on the new scanner;
+#   3. evaluates v2 against v1, judges the nightly regression gates, checks drift on the new
+#      scanner, renders the QA report and the failure-case gallery (healthy called sick).
+# Everything lands in demo-out/ (the store demo-out/audit.sqlite, PDFs, JSON verdicts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release/mlung-audit}
+OUT=${OUT:-demo-out}
+V1=models/demo-v1.safetensors
+V2=models/demo-v2.safetensors
+mkdir -p "$OUT"
+step() { printf '\n== %s\n' "$*"; }
+
+if [ ! -f "$OUT/cohort-a/manifest.csv" ]; then
+  step "Generating the reference cohort (scanner A)"
+  rm -rf "$OUT/cohort-a"
+  "$BIN" synth --out "$OUT/cohort-a" --patients 40 --seed 1 --profile scanner-a --artifact-rate 0.25
+fi
+if [ ! -f "$OUT/cohort-b/manifest.csv" ]; then
+  step "Generating the new-scanner cohort (scanner B)"
+  rm -rf "$OUT/cohort-b"
+  "$BIN" synth --out "$OUT/cohort-b" --patients 24 --seed 2 --profile scanner-b --id-prefix B
+fi
+
+DB="$OUT/audit.sqlite"
+# A fresh store each time, so run ids are 1, 2, 3 below.
+rm -f "$DB" "$DB-wal" "$DB-shm"
+step "Audit run: demo-v1 on the reference cohort"
+"$BIN" run --cohort "$OUT/cohort-a/manifest.csv" --model "$V1" --db "$DB" --label demo-v1
+step "Audit run: demo-v2 on the reference cohort"
+"$BIN" run --cohort "$OUT/cohort-a/manifest.csv" --model "$V2" --db "$DB" --label demo-v2
+step "Audit run: demo-v2 on the new scanner"
+"$BIN" run --cohort "$OUT/cohort-b/manifest.csv" --model "$V2" --db "$DB" --label demo-v2-scanner-b
+
+step "Statistics: demo-v2 against demo-v1 (run 2 vs run 1)"
+"$BIN" evaluate --run 2 --baseline 1 --db "$DB" --subgroup artifact
+"$BIN" evaluate --run 2 --baseline 1 --db "$DB" --json > "$OUT/evaluation.json"
+
+step "Nightly regression gate: demo-v2 against the accepted demo-v1 run"
+cat > "$OUT/nightly.yaml" <<YAML
+# The demo's nightly configuration (see templates/nightly.yaml for every key).
+model: ../$V2
+store: audit.sqlite
+cohorts:
+  - name: reference-scanner-a
+    manifest: cohort-a/manifest.csv
+    baseline_run: "1"
+statistics: {seed: 20200, bootstrap: 2000}
+verdict: nightly-verdict.json
+gates:
+  - {metric: accuracy, max_drop: 0.02, alpha: 0.05}
+  - {no_new_misses: covid19}
+  - {metric: sensitivity.covid19, min: 0.5}
+  - {metric: fpe, max: 0.5}
+YAML
+status=0
+"$BIN" nightly --config "$OUT/nightly.yaml" > /dev/null || status=$?
+case $status in
+  0) echo "nightly gate: PASS ($OUT/nightly-verdict.json)" ;;
+  3) echo "nightly gate: FAIL, a gate failed ($OUT/nightly-verdict.json)" ;;
+  4) echo "nightly gate: a gate could not be judged ($OUT/nightly-verdict.json)" ;;
+  *) exit $status ;;
+esac
+
+step "Drift: the new scanner (run 3) against the reference (run 2)"
+status=0
+"$BIN" drift --reference 2 --candidate 3 --db "$DB" --json > "$OUT/drift.json" || status=$?
+"$BIN" drift --reference 2 --candidate 3 --db "$DB" | sed -n '1,4p' || true
+case $status in
+  0) echo "(no drift)" ;;
+  10) echo "(exit 10: drift in the inputs only)" ;;
+  11) echo "(exit 11: drift that reaches the model's outputs)" ;;
+  *) exit $status ;;
+esac
+
+step "QA report and failure-case gallery"
+"$BIN" report --run 2 --baseline 1 --db "$DB" --out "$OUT/qa-report.pdf"
+"$BIN" gallery --run 2 --baseline 1 --db "$DB" --filter fp --out "$OUT/gallery.pdf"
+
+step "Done"
+echo "store:   $DB"
+echo "report:  $OUT/qa-report.pdf"
+echo "gallery: $OUT/gallery.pdf"
+echo "metrics: $OUT/evaluation.json"
+echo "nightly: $OUT/nightly-verdict.json"
+echo "drift:   $OUT/drift.json"
