@@ -33,11 +33,9 @@ test: deps
 	     END { if (n != "") printf "%d passed, %d failed\n", n - f, f; else print "0 passed, 1 failed" }' .build/test.log; \
 	exit $$status
 
-## demo: the engine on the shipped model fixture (grows into the full audit demo).
+## demo: a full audit of the demo models on generated cohorts (scripts/demo.sh), into demo-out/.
 demo: build
-	@mkdir -p $(DEMO_OUT)
-	$(BIN) model-run --weights Tests/Fixtures/model/wide/weights.safetensors \
-	  --input Tests/Fixtures/model/wide/input.safetensors --output $(DEMO_OUT)/wide-outputs.safetensors
+	BIN=$(BIN) OUT=$(DEMO_OUT) scripts/demo.sh
 
 ## bench: our engine against PyTorch eager and ONNX Runtime (needs tools/requirements.txt in a venv).
 bench: build

@@ -18,12 +18,14 @@ step() { printf '\n== %s\n' "$*"; }
 if [ ! -f "$OUT/cohort-a/manifest.csv" ]; then
   step "Generating the reference cohort (scanner A)"
   rm -rf "$OUT/cohort-a"
-  "$BIN" synth --out "$OUT/cohort-a" --patients 40 --seed 1 --profile scanner-a --artifact-rate 0.25
+  # The held-out cohort of models/README.md (tools/train_demo_models.py: seed 2024 + 1).
+  "$BIN" synth --out "$OUT/cohort-a" --patients 60 --seed 2025 --profile scanner-a --mix "healthy=0.4,covid19=0.2,h1n1=0.2,cap=0.2" --artifact-rate 0.3 --id-prefix H
 fi
 if [ ! -f "$OUT/cohort-b/manifest.csv" ]; then
   step "Generating the new-scanner cohort (scanner B)"
   rm -rf "$OUT/cohort-b"
-  "$BIN" synth --out "$OUT/cohort-b" --patients 24 --seed 2 --profile scanner-b --id-prefix B
+  # The new-scanner cohort of models/README.md (seed 2024 + 2).
+  "$BIN" synth --out "$OUT/cohort-b" --patients 40 --seed 2026 --profile scanner-b --mix "healthy=0.4,covid19=0.2,h1n1=0.2,cap=0.2" --artifact-rate 0.3 --id-prefix N
 fi
 
 DB="$OUT/audit.sqlite"

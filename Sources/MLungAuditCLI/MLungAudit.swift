@@ -16,6 +16,7 @@ struct MLungAudit: ParsableCommand {
             NightlyCommand.self,
             InspectCommand.self,
             PreprocessCommand.self,
+            SynthCommand.self,
             ReportCommand.self,
             GalleryCommand.self,
             DriftCommand.self,
