@@ -121,14 +121,21 @@ extension AuditStore {
         public var storePath: String
     }
 
+    /// A metadata column splits the report's subgroups only when it has at most this many
+    /// distinct values (site, scanner, sex, artifact...); free-valued columns (ages, volumes,
+    /// seeds) would give one group per patient. `evaluate --subgroup age:40,65` bands them.
+    public static let reportSubgroupMaximumLevels = 12
+
     /// Evaluates run `id` (and `baseline`) with the statistics of `docs/statistics.md`,
-    /// split into subgroups by every metadata column of the cohort manifest.
+    /// split into subgroups by every categorical metadata column of the cohort manifest.
     public func reportData(run id: Int, baseline: Int?, head: Head, options: StatisticsOptions) throws -> RunReportData {
         func side(_ runID: Int, _ h: Head) throws -> ReportRun {
             guard let run = try run(id: runID) else { throw StoreError(path: path, message: "no run \(runID)") }
             let model = try reportModel(run: run)
             let predictions = try predictionSet(run: runID, head: h)
-            let specs = predictions.metadataColumns.map { SubgroupSpec(column: $0) }
+            let specs = predictions.metadataColumns.filter { column in
+                Set(predictions.patients.map { $0.metadata[column] ?? "" }).count <= Self.reportSubgroupMaximumLevels
+            }.map { SubgroupSpec(column: $0) }
             return ReportRun(run: run, model: model?.model, modelPath: model?.path, head: h, patients: try reportPatients(run: runID),
                              predictions: predictions, evaluation: try Evaluator.evaluate(predictions, options: options),
                              subgroups: try Evaluator.subgroups(predictions, by: specs, options: options))

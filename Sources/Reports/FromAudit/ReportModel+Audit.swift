@@ -172,7 +172,7 @@ extension ReportModel {
             ("Significant change (*)", "paired bootstrap p < \(Format.fixed(alpha, digits: 2)) on the patients assessed in both runs"),
             ("Calibration", "\(o.calibrationBins) equal-width bins of the top-class confidence"),
             ("Subgroups", data.cohort.metadataColumns.isEmpty ? "none: the manifest has no metadata column"
-                : "by every manifest metadata column (\(data.cohort.metadataColumns.joined(separator: ", "))); REVIEW when a class has fewer than \(o.minimumPositives) positives or \(o.minimumNegatives) negatives"),
+                : "by every manifest metadata column with at most \(AuditStore.reportSubgroupMaximumLevels) distinct values (of \(data.cohort.metadataColumns.joined(separator: ", "))); REVIEW when a class has fewer than \(o.minimumPositives) positives or \(o.minimumNegatives) negatives"),
             ("Release gates", "not evaluated: no gate configuration was given"),
             ("Failure modes", "not evaluated: no failure-mode rules have run on this audit"),
             ("Drift", "not evaluated: no drift reference was given"),
