@@ -20,6 +20,7 @@ struct MLungAudit: ParsableCommand {
             ReportCommand.self,
             GalleryCommand.self,
             DriftCommand.self,
+            FlagsCommand.self,
         ]
     )
 }

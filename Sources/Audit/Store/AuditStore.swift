@@ -118,6 +118,8 @@ public final class AuditStore {
             created_at TEXT NOT NULL
         );
         """),
+        // Failure-mode flags (AuditStore+Flags.swift, docs/flags.md).
+        ("0003_flags", AuditStore.flagsMigrationSQL),
     ]
 
     public init(path: String) throws {

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Truncated coverage: lung area on the first or last slice above 5% of the largest slice's
+/// (the scan starts or stops inside the lungs).
+///
+/// Measurements: `first_slice_share`, `last_slice_share`.
+public enum CoverageDetector {
+    public static func evaluate(_ c: FlagCase, config cfg: FlagConfig.Coverage) -> FlagEvaluation {
+        let largest = Double(c.slices.map(\.lungArea).max() ?? 0)
+        guard largest > 0, let first = c.slices.first, let last = c.slices.last else {
+            return FlagEvaluation(flag: .truncatedCoverage, measurements: [])
+        }
+        let f = Double(first.lungArea) / largest, l = Double(last.lungArea) / largest
+        let m = [FlagMeasurement("first_slice_share", f), FlagMeasurement("last_slice_share", l)]
+        var reasons: [String] = [], slices: [Int] = []
+        if f > cfg.maxEndSliceShare { reasons.append("first slice holds \(flagNumber(f)) of the largest lung area (> \(flagNumber(cfg.maxEndSliceShare)))"); slices.append(first.index) }
+        if l > cfg.maxEndSliceShare { reasons.append("last slice holds \(flagNumber(l)) of the largest lung area (> \(flagNumber(cfg.maxEndSliceShare)))"); slices.append(last.index) }
+        return .make(.truncatedCoverage, m, reasons: reasons, slices: slices)
+    }
+}

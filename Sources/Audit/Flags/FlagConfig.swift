@@ -1,0 +1,226 @@
+import Foundation
+
+/// Every threshold of every flag, in one place (docs/flags.md). Defaults are the starting
+/// rules of failure-modes.md, except the pulsatile motion thresholds and the ground-glass
+/// share, calibrated on synthetic cohorts (docs/flags.md, "Calibration"); a JSON (or, through the CLI, YAML) file overrides any subset:
+/// `FlagConfig.load(overrides:)`.
+public struct FlagConfig: Sendable, Codable, Equatable {
+    /// Pulsatile (cardiac-motion) artifact false positive.
+    public struct Pulsatile: Sendable, Codable, Equatable {
+        /// Only judge patients the model called not healthy (the spec's rule); false judges all.
+        public var onlyPositiveCalls = true
+        /// Soft tissue for the heart search (HU, inclusive).
+        public var softTissueMinHU = -100.0
+        public var softTissueMaxHU = 400.0
+        /// Closing radius of the lung envelope (vessels and lesions inside the lung), mm.
+        public var envelopeMM = 7.0
+        /// Bone for the spine's front edge (HU).
+        public var boneMinHU = 200.0
+        /// The heart: largest soft-tissue region between the lungs of at least this area (cm2).
+        public var heartMinAreaCM2 = 30.0
+        /// Band B: lung within this distance of the heart border (mm).
+        public var bandMM = 20.0
+        /// Lesion region R: lesion-map values at least this fraction of the way from the slice's
+        /// minimum to its maximum (0.5 = the spec's "half the maximum" on a map whose minimum is 0).
+        public var lesionLevel = 0.5
+        /// When no slice is predicted abnormal, R is taken on this many slices of highest
+        /// abnormal probability (1 - q0).
+        public var fallbackSlices = 5
+        /// Rule: share of R's activation inside B, and share of R's slices with a heart.
+        public var minBandShare = 0.6
+        public var minHeartShare = 0.8
+        /// Motion sign 1: edge width across the heart border over the chest-wall edge's.
+        public var edgeWidthRatio = 1.2
+        /// Profile half-length (mm) and minimum lung-to-tissue contrast (HU) of a usable edge profile.
+        public var profileMM = 10.0
+        public var minEdgeContrastHU = 300.0
+        /// Motion sign 2: doubled gradient peaks this far apart (mm) on at least this share of
+        /// heart-border profiles (peaks count from this fraction of the profile's largest).
+        public var doubledPeakMinMM = 2.0
+        public var doubledPeakMaxMM = 10.0
+        public var doubledPeakLevel = 0.4
+        public var doubledProfileShare = 0.23
+        /// ... and at least this many times the chest-wall profiles' share.
+        public var doubledShareRatio = 1.5
+        /// Motion sign 3: share of lung pixels at least `bandingHU` above or below the lung median
+        /// (below -300 HU) in B over the chest-wall reference band's share.
+        public var bandingHU = 100.0
+        public var bandingRatio = 2.0
+        /// Lung-range pixels for banding and spread: below this HU (vessels excluded).
+        public var bandingMaxHU = -300.0
+        /// Motion sign 5 (not in the spec): the spread (median absolute deviation) of lung-range HU
+        /// in B over the reference band's, median over the heart slices.
+        public var spreadRatio = 1.2
+        /// Motion sign 4: mean Dice of the abnormal part of R on neighbouring slices below this.
+        public var maxNeighbourDice = 0.3
+        /// No disease elsewhere: ground-glass range (HU), its largest share of lung outside B
+        /// (pixels whose 3x3 neighbourhood is all ground-glass), and the largest consolidation
+        /// cluster outside B (cm3; HU range below).
+        public var groundGlassMinHU = -750.0
+        public var groundGlassMaxHU = -300.0
+        public var maxGroundGlassShare = 0.01
+        public var consolidationMinHU = -100.0
+        public var consolidationMaxHU = 100.0
+        public var maxConsolidationCM3 = 1.0
+        /// Consolidation within this distance of the mediastinum (hilar vessels) is not counted (mm).
+        public var hilarExclusionMM = 15.0
+        /// Motion signs for `probable` (fewer, at least one: `suspected`).
+        public var probableSigns = 2
+    }
+
+    public struct CropFailure: Sendable, Codable, Equatable {
+        public var maxFailedSlices = 0
+        public var minLungLitres = 2.5
+        public var maxLungLitres = 9.0
+        public var minLeftRightRatio = 0.6
+        public var maxLeftRightRatio = 1.6
+        /// Largest share of lesion-map activation outside the lung mask (on R, see Pulsatile.lesionLevel).
+        public var maxActivationOutsideLung = 0.2
+    }
+
+    public struct Coverage: Sendable, Codable, Equatable {
+        /// Lung area on the first or last slice above this share of the largest slice's.
+        public var maxEndSliceShare = 0.05
+    }
+
+    public struct BodyPart: Sendable, Codable, Equatable {
+        public var modalities = ["CT"]
+        /// BodyPartExamined values counted as chest (upper-case substrings); empty tag passes.
+        public var chestBodyParts = ["CHEST", "THORAX", "LUNG", "TORSO", "WHOLEBODY", "WHOLE BODY", "CHEST_ABDOMEN", "CHESTABDOMEN", "TRUNK"]
+        /// Under this share of slices containing lung (lung area at least `minLungAreaCM2`).
+        public var minLungSliceShare = 0.3
+        public var minLungAreaCM2 = 5.0
+    }
+
+    public struct Geometry: Sendable, Codable, Equatable {
+        /// Validation problems (docs/ingestion.md) that make the flag.
+        public var problemKinds = ["gaps", "duplicatePositions", "nonAxial", "mixedSizes", "mixedOrientations", "missingGeometry"]
+        public var maxGapRatio = 1.5
+    }
+
+    public struct Calibration: Sendable, Codable, Equatable {
+        public var airMinHU = -1010.0
+        public var airMaxHU = -970.0
+        public var fatMinHU = -130.0
+        public var fatMaxHU = -80.0
+        /// Fat: pixels in this range whose 5x5 neighbourhood is all in it (HU).
+        public var fatRangeMinHU = -200.0
+        public var fatRangeMaxHU = -20.0
+        /// Padding inside the body: pixels at -1024 HU or below (share of body pixels).
+        public var maxPaddingShareInBody = 0.001
+    }
+
+    public struct Contrast: Sendable, Codable, Equatable {
+        /// Blood pool (descending aorta, else heart) median above this (HU).
+        public var maxBloodHU = 150.0
+        /// The aorta: a disc of soft tissue beside the spine's front, this radius (mm).
+        public var aortaRadiusMM = 8.0
+    }
+
+    public struct Noise: Sendable, Codable, Equatable {
+        /// Over this times the reference's median noise index.
+        public var maxRatio = 2.0
+        /// The reference noise index (HU); nil = the median of the run's (or the reference run's) patients.
+        public var referenceHU: Double?
+        /// Local standard deviation over blocks of this side (pixels) wholly in soft tissue (HU range).
+        public var blockSize = 7
+        public var tissueMinHU = -50.0
+        public var tissueMaxHU = 150.0
+    }
+
+    public struct Metal: Sendable, Codable, Equatable {
+        public var minHU = 2500.0
+        public var minVoxels = 20
+    }
+
+    public struct Confidence: Sendable, Codable, Equatable {
+        public var minTopProbability = 0.6
+        /// Flag when the learned and non-parametric heads name different classes.
+        public var headsMustAgree = true
+    }
+
+    public var pulsatile = Pulsatile()
+    public var cropFailure = CropFailure()
+    public var coverage = Coverage()
+    public var bodyPart = BodyPart()
+    public var geometry = Geometry()
+    public var calibration = Calibration()
+    public var contrast = Contrast()
+    public var noise = Noise()
+    public var metal = Metal()
+    public var confidence = Confidence()
+    /// Flags to compute (all by default; names as `FlagKind`).
+    public var enabled = FlagKind.allCases.map(\.rawValue)
+
+    public init() {}
+
+    /// The defaults with `overrides` (a JSON object, any subset of the keys) laid over them.
+    /// Unknown keys and wrongly typed values throw, naming the key.
+    public static func load(overrides: Any, source: String) throws -> FlagConfig {
+        let defaults = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(FlagConfig()))
+        let merged = try merge(defaults, overrides, path: "", source: source)
+        do {
+            let config = try JSONDecoder().decode(FlagConfig.self, from: try JSONSerialization.data(withJSONObject: merged))
+            for name in config.enabled where FlagKind(rawValue: name) == nil {
+                throw FlagError.config(path: source, reason: "enabled: unknown flag '\(name)' (known: \(FlagKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return config
+        } catch let e as FlagError {
+            throw e
+        } catch {
+            throw FlagError.config(path: source, reason: "\(error)")
+        }
+    }
+
+    /// Reads a JSON override file.
+    public static func load(jsonFile path: String) throws -> FlagConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FlagError.config(path: path, reason: "cannot read the file")
+        }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw FlagError.config(path: path, reason: "not valid JSON: \(error.localizedDescription)")
+        }
+        return try load(overrides: object, source: path)
+    }
+
+    static func merge(_ base: Any, _ over: Any, path: String, source: String) throws -> Any {
+        guard let b = base as? [String: Any] else { return over }
+        guard let o = over as? [String: Any] else {
+            throw FlagError.config(path: source, reason: "\(path.isEmpty ? "top level" : path): expected a mapping")
+        }
+        var out = b
+        for (k, v) in o {
+            let p = path.isEmpty ? k : "\(path).\(k)"
+            // Optional keys (encoded as absent when nil) are known by name.
+            let optionalKeys: Set<String> = ["noise.referenceHU"]
+            guard let bv = b[k] ?? (optionalKeys.contains(p) ? NSNull() : nil) else {
+                throw FlagError.config(path: source, reason: "unknown key '\(p)'")
+            }
+            out[k] = try merge(bv, v, path: p, source: source)
+        }
+        return out
+    }
+
+    public func isEnabled(_ flag: FlagKind) -> Bool { enabled.contains(flag.rawValue) }
+
+    /// Canonical JSON (sorted keys): stored with the flags; equal text = equal thresholds.
+    public var canonicalJSON: String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// Errors of the flag engine, naming the file or patient.
+public enum FlagError: Error, CustomStringConvertible, Sendable {
+    case config(path: String, reason: String)
+    case input(patientID: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .config(path, reason): return "\(path): flag configuration: \(reason)"
+        case let .input(patient, reason): return "patient \(patient): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import XCTest
+import Audit
+
+/// Each detector on phantoms where it must fire and where it must not.
+final class FlagsDetectorTests: XCTestCase {
+    func pulsatile(_ p: FlagsPhantom) throws -> FlagEvaluation {
+        let c = try p.flagCase()
+        return PulsatileArtifactDetector.evaluate(c, anatomy: FlagEngine.analyse(c, config: FlagConfig()), config: FlagConfig().pulsatile)
+    }
+
+    func testFlagsPulsatileFiresOnMotionArtifactBesideTheHeart() throws {
+        var p = FlagsPhantom()
+        p.artifact = true
+        let e = try pulsatile(p)
+        let f = try XCTUnwrap(e.finding, "measurements: \(e.measurements)")
+        XCTAssertGreaterThanOrEqual(f.value("f_band") ?? 0, 0.6)
+        XCTAssertGreaterThanOrEqual(f.value("f_heart") ?? 0, 0.8)
+        XCTAssertGreaterThanOrEqual(f.value("motion_signs") ?? 0, 1)
+        XCTAssertGreaterThan(f.value("band_left_share") ?? 0, 0.5)
+        XCTAssertTrue(["suspected", "probable"].contains(f.level))
+        XCTAssertFalse(f.slices.isEmpty)
+    }
+
+    func testFlagsPulsatileQuietOnMotionFreeHeartBorder() throws {
+        var p = FlagsPhantom()
+        p.activationBesideHeart = true
+        let e = try pulsatile(p)
+        XCTAssertNil(e.finding, "measurements: \(e.measurements)")
+        // The activation is beside the heart: only the missing motion evidence keeps it quiet.
+        XCTAssertGreaterThanOrEqual(e.measurements.first { $0.name == "f_band" }?.value ?? 0, 0.6)
+        XCTAssertEqual(e.measurements.first { $0.name == "motion_signs" }?.value, 0)
+    }
+
+    func testFlagsPulsatileQuietOnPeripheralSubpleuralDisease() throws {
+        var p = FlagsPhantom()
+        p.subpleuralDisease = true
+        let e = try pulsatile(p)
+        XCTAssertNil(e.finding, "measurements: \(e.measurements)")
+        XCTAssertLessThan(e.measurements.first { $0.name == "f_band" }?.value ?? 1, 0.6)
+    }
+
+    func testFlagsPulsatileQuietWhenDiseaseElsewhereAccompaniesTheArtifact() throws {
+        var p = FlagsPhantom()
+        p.artifact = true
+        p.subpleuralDisease = true
+        XCTAssertNil(try pulsatile(p).finding)
+    }
+
+    func testFlagsPulsatileOnlyJudgesPositiveCalls() throws {
+        var p = FlagsPhantom()
+        p.artifact = true
+        p.calledAbnormal = false
+        let e = try pulsatile(p)
+        XCTAssertNil(e.finding)
+        XCTAssertEqual(e.measurements.first { $0.name == "called_positive" }?.value, 0)
+    }
+
+    func testFlagsPulsatileReadsSidesFromOrientation() throws {
+        var p = FlagsPhantom()
+        p.artifact = true
+        p.flipped = true     // mirrored pixels, orientation [-1, 0, 0, ...]: the artifact is still on the patient's left
+        let f = try XCTUnwrap(try pulsatile(p).finding)
+        XCTAssertGreaterThan(f.value("band_left_share") ?? 0, 0.5)
+    }
+
+    func testFlagsHeartFoundBetweenTheLungs() throws {
+        let c = try FlagsPhantom().flagCase()
+        let a = try XCTUnwrap(FlagEngine.analyse(c, config: FlagConfig())[3])
+        XCTAssertGreaterThan(a.heartArea, 0)
+    }
+
+    func testFlagsMetal() throws {
+        var p = FlagsPhantom()
+        XCTAssertNil(MetalDetector.evaluate(try p.flagCase(), config: FlagConfig().metal).finding)
+        p.metal = true
+        let f = try XCTUnwrap(MetalDetector.evaluate(try p.flagCase(), config: FlagConfig().metal).finding)
+        XCTAssertEqual(f.value("metal_voxels"), 36)
+        XCTAssertEqual(f.slices, [6])
+    }
+
+    func testFlagsHUMiscalibration() throws {
+        var p = FlagsPhantom()
+        let config = FlagConfig()
+        let c = try p.flagCase()
+        let ok = HUCalibrationDetector.evaluate(c, anatomy: FlagEngine.analyse(c, config: config), config: config.calibration)
+        XCTAssertNil(ok.finding, "\(ok.measurements)")
+        p.huOffset = 60
+        let shifted = try p.flagCase()
+        let bad = HUCalibrationDetector.evaluate(shifted, anatomy: FlagEngine.analyse(shifted, config: config), config: config.calibration)
+        let f = try XCTUnwrap(bad.finding)
+        XCTAssertEqual(f.value("air_median_hu") ?? 0, -940, accuracy: 10)
+    }
+
+    func testFlagsNoise() throws {
+        var p = FlagsPhantom()
+        let config = FlagConfig()
+        let c = try p.flagCase()
+        let quiet = NoiseDetector.noiseIndex(c, anatomy: FlagEngine.analyse(c, config: config), config: config.noise)
+        p.noise = 40
+        let n = try p.flagCase()
+        let loud = NoiseDetector.noiseIndex(n, anatomy: FlagEngine.analyse(n, config: config), config: config.noise)
+        XCTAssertEqual(quiet, 12, accuracy: 3)
+        XCTAssertEqual(loud, 40, accuracy: 8)
+        XCTAssertNil(NoiseDetector.evaluate(noiseIndex: quiet, reference: quiet, config: config.noise).finding)
+        XCTAssertNotNil(NoiseDetector.evaluate(noiseIndex: loud, reference: quiet, config: config.noise).finding)
+    }
+
+    func testFlagsCoverageCropAndBodyPart() throws {
+        var c = try FlagsPhantom().flagCase()
+        // Every phantom slice holds lung: a truncated scan.
+        XCTAssertNotNil(CoverageDetector.evaluate(c, config: FlagConfig().coverage).finding)
+        for i in [0, c.slices.count - 1] { c.slices[i].lungArea = 0; c.slices[i].lowColumnArea = 0; c.slices[i].highColumnArea = 0 }
+        XCTAssertNil(CoverageDetector.evaluate(c, config: FlagConfig().coverage).finding)
+        // Crop: the phantom's lungs are small (cm-scale phantom), so only the failed-slice rule is checked.
+        var crop = FlagConfig().cropFailure
+        crop.minLungLitres = 0
+        XCTAssertNil(CropFailureDetector.evaluate(c, anatomy: [], lesionLevel: 0.5, config: crop).finding)
+        c.slices[4].cropFailed = true
+        XCTAssertEqual(CropFailureDetector.evaluate(c, anatomy: [], lesionLevel: 0.5, config: crop).finding?.slices, [4])
+        // Body part.
+        XCTAssertNil(BodyPartDetector.evaluate(c, config: FlagConfig().bodyPart).finding)
+        c.bodyPartExamined = "HEAD"
+        XCTAssertNotNil(BodyPartDetector.evaluate(c, config: FlagConfig().bodyPart).finding)
+        c.bodyPartExamined = nil
+        c.modality = "MR"
+        XCTAssertNotNil(BodyPartDetector.evaluate(c, config: FlagConfig().bodyPart).finding)
+    }
+
+    func testFlagsGeometryGap() throws {
+        var c = try FlagsPhantom().flagCase()
+        XCTAssertNil(GeometryDetector.evaluate(c, config: FlagConfig().geometry).finding)
+        for i in 6..<c.slices.count { c.slices[i].position += 10 }
+        let f = try XCTUnwrap(GeometryDetector.evaluate(c, config: FlagConfig().geometry).finding)
+        XCTAssertEqual(f.slices, [5, 6])
+        XCTAssertEqual(f.value("max_gap_ratio") ?? 0, 3, accuracy: 1e-9)
+    }
+
+    func testFlagsConfidenceAndVersionFlip() throws {
+        var c = try FlagsPhantom().flagCase()
+        XCTAssertNil(ConfidenceDetector.evaluate(c, config: FlagConfig().confidence).finding)
+        c.nonParametricPredicted = 0
+        XCTAssertNotNil(ConfidenceDetector.evaluate(c, config: FlagConfig().confidence).finding)
+        c.nonParametricPredicted = 1
+        c.probabilities = [0.45, 0.55, 0, 0]
+        XCTAssertNotNil(ConfidenceDetector.evaluate(c, config: FlagConfig().confidence).finding)
+
+        XCTAssertNil(VersionFlipDetector.evaluate(predicted: 1, prior: 1, label: .covid19, priorRun: 1).finding)
+        XCTAssertEqual(VersionFlipDetector.evaluate(predicted: 0, prior: 1, label: .covid19, priorRun: 1).finding?.level, "regressed")
+        XCTAssertEqual(VersionFlipDetector.evaluate(predicted: 1, prior: 0, label: .covid19, priorRun: 1).finding?.level, "improved")
+        XCTAssertEqual(VersionFlipDetector.evaluate(predicted: 1, prior: 0, label: nil, priorRun: 1).finding?.level, "changed")
+    }
+
+    func testFlagsConfigOverrides() throws {
+        let c = try FlagConfig.load(overrides: ["pulsatile": ["bandMM": 15], "metal": ["minVoxels": 5]], source: "test")
+        XCTAssertEqual(c.pulsatile.bandMM, 15)
+        XCTAssertEqual(c.metal.minVoxels, 5)
+        XCTAssertEqual(c.pulsatile.minBandShare, FlagConfig().pulsatile.minBandShare)
+        XCTAssertThrowsError(try FlagConfig.load(overrides: ["pulsatile": ["bandWidth": 15]], source: "test")) { e in
+            XCTAssertTrue("\(e)".contains("pulsatile.bandWidth"), "\(e)")
+        }
+        XCTAssertThrowsError(try FlagConfig.load(overrides: ["enabled": ["nonsense"]], source: "test"))
+        let n = try FlagConfig.load(overrides: ["noise": ["referenceHU": 12.5]], source: "test")
+        XCTAssertEqual(n.noise.referenceHU, 12.5)
+    }
+}

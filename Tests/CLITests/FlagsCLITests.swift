@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+import Audit
+
+/// `mlung-audit flags` end to end: a real run of the tiny model on DICOM, then the flags.
+final class FlagsCLITests: XCTestCase {
+    let model = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors").path
+
+    func testFlagsAfterARunAreComputedStoredAndListed() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 4, slices: 6)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let run = try CLI.run(["run", "--cohort", manifest.path, "--model", model, "--db", db])
+        XCTAssertEqual(run.status, 0, run.stderr)
+
+        let first = try CLI.run(["flags", "--run", "1", "--db", db, "--json", "--all"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["reused"] as? Bool, false)
+        let patients = try XCTUnwrap(obj["patients"] as? [[String: Any]])
+        XCTAssertEqual(patients.count, 4)
+        for p in patients {
+            XCTAssertEqual(p["status"] as? String, "ok", "\(p)")
+            let m = try XCTUnwrap(p["measurements"] as? [String: Any])
+            for flag in ["pulsatile_artifact", "crop_failure", "truncated_coverage", "metal", "hu_miscalibration", "low_confidence"] {
+                XCTAssertNotNil(m[flag], "\(flag) measured for \(p["patientID"] ?? "")")
+            }
+            // The test phantom's every slice holds lung: coverage is truncated at both ends.
+            let findings = try XCTUnwrap(p["findings"] as? [[String: Any]])
+            XCTAssertTrue(findings.contains { $0["flag"] as? String == "truncated_coverage" }, "\(findings)")
+        }
+        let metrics = try XCTUnwrap(obj["metrics"] as? [String: Any])
+        XCTAssertEqual(metrics["patients"] as? Int, 4)
+        XCTAssertNotNil(metrics["accuracy"])
+
+        // Stored: the second call reuses them; the store has the migration.
+        let second = try CLI.run(["flags", "--run", "1", "--db", db])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stdout.contains("stored"), second.stdout)
+        XCTAssertTrue(second.stdout.contains("truncated_coverage"), second.stdout)
+        XCTAssertTrue(second.stdout.contains("accuracy:"), second.stdout)
+        let store = try AuditStore(path: db)
+        XCTAssertTrue(try store.appliedMigrations.contains("0003_flags"))
+        XCTAssertEqual(try store.loadFlags(run: 1).count, 4)
+
+        // A configuration changes the thresholds (and recomputes); a bad key is bad input.
+        let yaml = dir.appendingPathComponent("flags.yaml")
+        try "coverage:\n  maxEndSliceShare: 2.0\nenabled: [truncated_coverage, metal]\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let relaxed = try CLI.run(["flags", "--run", "1", "--db", db, "--config", yaml.path])
+        XCTAssertEqual(relaxed.status, 0, relaxed.stderr)
+        XCTAssertTrue(relaxed.stdout.contains("0 of 4 patients flagged"), relaxed.stdout)
+        try "coverage:\n  maxEndShare: 2.0\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["flags", "--run", "1", "--db", db, "--config", yaml.path])
+        XCTAssertEqual(bad.status, 65)
+        XCTAssertTrue(bad.stderr.contains("coverage.maxEndShare"), bad.stderr)
+
+        // A second run of the same model against the first: no version flips.
+        let again = try CLI.run(["run", "--cohort", manifest.path, "--model", model, "--db", db, "--new"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let flips = try CLI.run(["flags", "--run", "2", "--db", db, "--baseline", "1", "--json", "--all"])
+        XCTAssertEqual(flips.status, 0, flips.stderr)
+        let flipObj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(flips.stdout.utf8)) as? [String: Any])
+        for p in try XCTUnwrap(flipObj["patients"] as? [[String: Any]]) {
+            let findings = p["findings"] as? [[String: Any]] ?? []
+            XCTAssertFalse(findings.contains { $0["flag"] as? String == "version_flip" }, "\(findings)")
+            XCTAssertNotNil((p["measurements"] as? [String: Any])?["version_flip"])
+        }
+
+        let missing = try CLI.run(["flags", "--run", "9", "--db", db])
+        XCTAssertEqual(missing.status, 74)
+    }
+}
