@@ -45,7 +45,7 @@ step "Statistics: demo-v2 against demo-v1 (run 2 vs run 1)"
 step "Nightly regression gate: demo-v2 against the accepted demo-v1 run"
 cat > "$OUT/nightly.yaml" <<YAML
 # The demo's nightly configuration (see templates/nightly.yaml for every key).
-model: ../$V2
+model: $PWD/$V2
 store: audit.sqlite
 cohorts:
   - name: reference-scanner-a
