@@ -27,8 +27,18 @@ Every expected number comes from code other than the Swift under test:
     resampling order, and every metric recomputed on the resampled arrays with the functions
     above; percentiles with numpy.quantile(method="linear"); p-values by docs/statistics.md.
 
+Slice-level figures (`evaluate --slice-labels`): slices_<case>.csv hold per slice the labels and
+the stored outputs (patient_id,slice_index,lesion,class,lesion_p0,lesion_p1,q_healthy,q_covid19,
+q_h1n1,q_cap) and expected_slices.json their figures: the lesion head's sensitivity,
+specificity (recall_score), accuracy (accuracy_score), AUC (roc_auc_score), ROC (roc_curve),
+Wilson and DeLong intervals, and the four-class figures of q against the slice class; the
+bootstrap resamples PATIENTS with the documented generator (one draw per patient with a label
+of the kind judged, patients in UTF-8 id order) and takes all the slices of each drawn patient.
+
 Run: /work/venv/bin/python tools/stats_make_fixtures.py   (needs Rscript with pROC for the
 pROC columns: apt-get install r-base-core r-cran-proc)
+     /work/venv/bin/python tools/stats_make_fixtures.py --slices-only   (only the slice fixtures;
+no R needed)
 """
 
 import csv
@@ -45,7 +55,7 @@ import scipy
 import sklearn
 import statsmodels
 from scipy.stats import binomtest, norm
-from sklearn.metrics import (brier_score_loss, cohen_kappa_score, confusion_matrix, recall_score,
+from sklearn.metrics import (accuracy_score, brier_score_loss, cohen_kappa_score, confusion_matrix, recall_score,
                              roc_auc_score, roc_curve)
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
@@ -630,9 +640,169 @@ def make_tiny(rng):
     return ids, labels, softmax(z), softmax(z + rng.normal(0, 1.0, size=(n, K)))
 
 
-def main():
+# ---------------------------------------------------------------------------------------------
+# Slice-level figures: clustered by patient.
+
+SLICE_COLUMNS = ["patient_id", "slice_index", "lesion", "class", "lesion_p0", "lesion_p1"] + ["q_" + c for c in CLASSES]
+
+
+def make_slices(rng, patients, slices_range, tie_patients=0, unlabelled_rows=0, empty_class_rows=0):
+    """Slices of `patients` patients: sick patients have a contiguous run of lesion slices;
+    the lesion probability rises on lesion slices with a per-patient offset (clustering)."""
+    rows = []
+    ids = ["S%02d" % (t * 7 % 100) for t in range(patients)]  # ids not in row order
+    for j, pid in enumerate(ids):
+        n = int(rng.integers(*slices_range))
+        disease = int(rng.choice(K, p=[0.3, 0.25, 0.2, 0.25]))
+        lesion = np.zeros(n, dtype=bool)
+        if disease:
+            start = int(rng.integers(0, n - 2))
+            lesion[start:start + int(rng.integers(2, max(3, n // 2)))] = True
+        offset = rng.normal(0, 0.8)
+        logit = -1.2 + offset + 2.0 * lesion + rng.normal(0, 1.0, size=n)
+        p1 = 1 / (1 + np.exp(-logit))
+        if j < tie_patients:
+            p1 = np.round(p1, 1)  # tied scores, and p1 = 0.5 = p0 (a tie: no lesion)
+            p1[0] = 0.5
+        p0 = 1 - p1
+        for i in range(n):
+            r = rng.dirichlet(np.ones(3))
+            if disease:
+                r[disease - 1] += 0.6
+            r = r / r.sum()
+            q = [p0[i]] + list(p1[i] * r)
+            rows.append({"patient_id": pid, "slice_index": i, "lesion": "1" if lesion[i] else "0",
+                         "class": CLASSES[disease] if lesion[i] else "healthy",
+                         "lesion_p0": repr(float(p0[i])), "lesion_p1": repr(float(p1[i])),
+                         **{"q_" + c: repr(float(q[k])) for k, c in enumerate(CLASSES)}})
+    for t in rng.choice(len(rows), size=unlabelled_rows, replace=False):
+        rows[t]["lesion"] = ""
+    for t in rng.choice(len(rows), size=empty_class_rows, replace=False):
+        rows[t]["class"] = ""
+    perm = rng.permutation(len(rows))  # row order must not matter
+    return [rows[t] for t in perm]
+
+
+def write_slices(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(SLICE_COLUMNS)
+        for r in rows:
+            w.writerow([r[c] for c in SLICE_COLUMNS])
+
+
+def read_slices(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = [{"pid": r["patient_id"], "i": int(r["slice_index"]),
+            "lesion": None if r["lesion"] == "" else r["lesion"] == "1",
+            "class": CLASSES.index(r["class"]) if r["class"] else None,
+            "p": np.array([float(r["lesion_p0"]), float(r["lesion_p1"])]),
+            "q": np.array([float(r["q_" + c]) for c in CLASSES])} for r in rows]
+    return sorted(out, key=lambda r: (r["pid"].encode("utf-8"), r["i"]))
+
+
+def clustered_resamples(units, seed, resamples):
+    """Index arrays into `units` (ordered by patient, slice): for each resample the slices of
+    each drawn patient, patients drawn with the documented generator."""
+    patients = []
+    for u in units:
+        if not patients or patients[-1] != u["pid"]:
+            patients.append(u["pid"])
+    members = {p: [] for p in patients}
+    for k, u in enumerate(units):
+        members[u["pid"]].append(k)
+    for idx in resample_indices(len(patients), resamples, seed):
+        yield np.array([k for t in idx for k in members[patients[t]]], dtype=int)
+
+
+def lesion_vector(y, s, pred):
+    v = {"sensitivity": safe_mean(pred[y]), "specificity": safe_mean(~pred[~y]),
+         "accuracy": safe_mean(pred == y), "auc": safe_auc(y, s)}
+    return v
+
+
+def expected_slices(units, seed, resamples):
+    lab = [u for u in units if u["lesion"] is not None]
+    y = np.array([u["lesion"] for u in lab], dtype=bool)
+    P = np.array([u["p"] for u in lab])
+    s, pred = P[:, 1], P[:, 1] > P[:, 0]
+    boot = {m: [] for m in ["sensitivity", "specificity", "accuracy", "auc"]}
+    for idx in clustered_resamples(lab, seed, resamples):
+        v = lesion_vector(y[idx], s[idx], pred[idx])
+        for m in boot:
+            boot[m].append(v[m])
+    z = norm.ppf(1 - (1 - LEVEL) / 2)
+
+    def prop(count, total, m):
+        return {"count": int(count), "total": int(total), "value": count / total if total else None,
+                "wilson": wilson(int(count), int(total)), "bootstrap": percentile_interval(boot[m])}
+
+    out = {"slices": len(units), "labelled": len(lab), "patients": len({u["pid"] for u in lab}),
+           "positives": int(y.sum()), "negatives": int((~y).sum())}
+    out["sensitivity"] = prop(np.sum(pred[y]), y.sum(), "sensitivity")
+    out["specificity"] = prop(np.sum(~pred[~y]), (~y).sum(), "specificity")
+    out["accuracy"] = prop(np.sum(pred == y), len(y), "accuracy")
+    assert close(out["sensitivity"]["value"], recall_score(y, pred))
+    assert close(out["specificity"]["value"], recall_score(~y, ~pred))
+    assert close(out["accuracy"]["value"], accuracy_score(y, pred))
+    auc = float(roc_auc_score(y, s))
+    aucs, cov = fast_delong(s, y)
+    assert close(float(aucs[0]), auc, 1e-12)
+    se = float(np.sqrt(cov[0, 0]))
+    fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)
+    out["auc"] = {"value": auc, "delong_se": se, "delong": [max(0.0, auc - z * se), min(1.0, auc + z * se)],
+                  "bootstrap": percentile_interval(boot["auc"])}
+    out["roc"] = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": [None if np.isinf(t) else float(t) for t in thr]}
+    # The slice classes: q against the class, the patient figures of metric_vector on slices.
+    cl = [u for u in units if u["class"] is not None]
+    yc = np.array([u["class"] for u in cl], dtype=int)
+    Q = np.array([u["q"] for u in cl])
+    point = metric_vector(yc, Q)
+    cboot = {m: [] for m in METRICS}
+    for idx in clustered_resamples(cl, seed, resamples):
+        v = metric_vector(yc[idx], Q[idx])
+        for m in METRICS:
+            cboot[m].append(v[m])
+    classes = {"labelled": len(cl), "confusion": confusion_matrix(yc, np.argmax(Q, axis=1), labels=list(range(K))).tolist(),
+               "metrics": {m: {"value": nan_to_none(point[m]), "bootstrap": percentile_interval(cboot[m])} for m in METRICS},
+               "delong_se": []}
+    for c in range(K):
+        pos = yc == c
+        if pos.sum() > 1 and (~pos).sum() > 1:
+            _, cv = fast_delong(Q[:, c], pos)
+            classes["delong_se"].append(float(np.sqrt(cv[0, 0])))
+        else:
+            classes["delong_se"].append(None)
+    out["classes"] = classes
+    return out
+
+
+def make_slice_fixtures():
     check_generator_against_published_values()
+    rng = np.random.default_rng(20261127)
+    cases = {}
+    specs = {"slices_random": dict(patients=24, slices_range=(6, 20), tie_patients=4, unlabelled_rows=9, empty_class_rows=12),
+             "slices_tiny": dict(patients=5, slices_range=(3, 7), tie_patients=2, unlabelled_rows=2, empty_class_rows=0)}
+    for name, spec in specs.items():
+        write_slices(os.path.join(OUT, name + ".csv"), make_slices(rng, **spec))
+        units = read_slices(os.path.join(OUT, name + ".csv"))
+        cases[name] = {"csv": name + ".csv", "expected": expected_slices(units, SEED, RESAMPLES)}
+        print("slice case", name, len(units), "slices", file=sys.stderr)
+    expected = {"generated_by": "tools/stats_make_fixtures.py --slices-only",
+                "versions": {"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
+                             "statsmodels": statsmodels.__version__},
+                "level": LEVEL, "bins": BINS, "seed": SEED, "resamples": RESAMPLES, "cases": cases}
+    with open(os.path.join(OUT, "expected_slices.json"), "w") as f:
+        json.dump(expected, f, sort_keys=True, separators=(",", ":"))
+        f.write("\n")
+
+
+def main():
     os.makedirs(OUT, exist_ok=True)
+    make_slice_fixtures()
+    if "--slices-only" in sys.argv[1:]:
+        return
     rng = np.random.default_rng(20260601)
     cases = {}
 

@@ -14,7 +14,10 @@ struct EvaluateCommand: ParsableCommand {
         A subgroup is a metadata column (site) or a numeric column with band edges (age:40,65). \
         Instead of CSVs, --run R [--baseline B] judges runs of the audit store (--db), with the \
         labels and metadata of their cohort manifest; --head picks the learned patient network or \
-        the non-parametric assessment. \
+        the non-parametric assessment. With --run, --slice-labels FILE adds slice-level figures: \
+        a CSV with patient_id, slice_index (0 = lowest slice, as the run orders them) or \
+        sop_instance_uid or instance_number, lesion (1/0) and optionally class and z_mm (checked \
+        against the stored slice positions); the synthetic generator's slices.csv works as it is. \
         Definitions: docs/statistics.md. Exit codes: 0 success, 64 bad usage, 65 bad input, 74 store error.
         """
     )
@@ -33,6 +36,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "The patient head judged for --run: learned or nonparametric.")
     var head: String = "learned"
+
+    @Option(help: ArgumentHelp("Slice labels (CSV) for slice-level figures of --run.", valueName: "csv"))
+    var sliceLabels: String?
 
     @Option(help: ArgumentHelp("Predictions CSV of the baseline on the same patients.", valueName: "csv"))
     var baselinePredictions: String?
@@ -59,6 +65,9 @@ struct EvaluateCommand: ParsableCommand {
         guard baseline == nil || runID != nil, baselinePredictions == nil || predictions != nil else {
             throw ValidationError("--baseline goes with --run, --baseline-predictions with --predictions")
         }
+        guard sliceLabels == nil || runID != nil else {
+            throw ValidationError("--slice-labels goes with --run")
+        }
         guard AuditStore.Head(rawValue: head) != nil else {
             throw ValidationError("--head must be learned or nonparametric")
         }
@@ -78,6 +87,26 @@ struct EvaluateCommand: ParsableCommand {
         return (candidate, try baseline.map { try store.predictionSet(run: $0, head: baselineHead) })
     }
 
+    /// The slice-level figures of --run against --slice-labels.
+    func sliceEvaluation(options: StatisticsOptions) throws -> SliceEvaluation? {
+        guard let sliceLabels, let runID else { return nil }
+        let labels = try SliceLabelSet(contentsOfCSV: sliceLabels)
+        var outputs: [String: [StoredSliceOutput]] = [:]
+        var store: AuditStore?
+        try CLIError.reporting {
+            let s = try AuditStore(path: db)
+            outputs = try s.sliceOutputs(run: runID)
+            store = s
+        }
+        var joined: (slices: [SlicePrediction], notes: [String])?
+        try CLIError.reporting {
+            joined = try SliceJoin.join(labels, outputs: outputs) { try store!.instanceNumbers(run: runID, patientID: $0) }
+        }
+        guard let joined else { return nil }
+        return try SliceEvaluator.evaluate(joined.slices, source: "\(db)#run\(runID)", labels: sliceLabels, join: labels.keyColumn,
+                                           notes: joined.notes, options: options)
+    }
+
     func run() throws {
         do {
             let options = StatisticsOptions(seed: seed, resamples: bootstrap)
@@ -85,7 +114,8 @@ struct EvaluateCommand: ParsableCommand {
             var sets: (PredictionSet, PredictionSet?)?
             try CLIError.reporting { sets = try predictionSets() }
             guard let (candidate, baseline) = sets else { return }
-            let report = try EvaluationReport(candidate: candidate, baseline: baseline, subgroups: specs, options: options)
+            var report = try EvaluationReport(candidate: candidate, baseline: baseline, subgroups: specs, options: options)
+            report.slices = try sliceEvaluation(options: options)
             if json {
                 var data = try report.jsonData()
                 data.append(UInt8(ascii: "\n"))

@@ -23,6 +23,19 @@ struct NightlyCommand: ParsableCommand {
 
     func run() throws {
         var verdict: NightlyVerdict?
+        do {
+            try runAudit(&verdict)
+        } catch let e as StatisticsError {
+            throw CLIError.fail(e.description, ExitCodes.badInput)
+        }
+        switch verdict?.status {
+        case .fail?: throw ExitCode(Self.gateFailed)
+        case .error?: throw ExitCode(Self.gateError)
+        default: break
+        }
+    }
+
+    func runAudit(_ verdict: inout NightlyVerdict?) throws {
         try CLIError.reporting {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw IngestError.unreadable(path: config, reason: "cannot read the configuration")
@@ -47,11 +60,6 @@ struct NightlyCommand: ParsableCommand {
             }
             print(String(decoding: data, as: UTF8.self))
             verdict = v
-        }
-        switch verdict?.status {
-        case .fail?: throw ExitCode(Self.gateFailed)
-        case .error?: throw ExitCode(Self.gateError)
-        default: break
         }
     }
 

@@ -156,6 +156,78 @@ final class EvaluateCLITests: XCTestCase {
     }
 }
 
+extension EvaluateCLITests {
+    /// `evaluate --run R --slice-labels FILE`: the slice lesion head against labels joined by
+    /// slice_index (with z_mm checked) and by instance_number (read back from the DICOM), the
+    /// AUC recomputed here from `export --slices`, and the bad-input paths.
+    func testSliceLabelsOfAStoredRun() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 8)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let tiny = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors")
+        XCTAssertEqual(try CLI.run(["run", "--model", tiny.path, "--db", db, "--cohort", manifest.path]).status, 0)
+        let export = try json(try CLI.run(["export", "--run", "1", "--db", db, "--slices"]).stdout)
+        var byIndex = "patient_id,slice_index,lesion,class,z_mm\n", byInstance = "patient_id,instance_number,lesion\n"
+        var scores: [(Double, Bool)] = [], lesionCalls = 0, positives = 0
+        let labels = ["healthy", "covid19", "h1n1", "cap"]
+        for (p, patient) in try XCTUnwrap(export["patients"] as? [[String: Any]]).enumerated() {
+            let id = try XCTUnwrap(patient["patientID"] as? String)
+            for slice in try XCTUnwrap(patient["slices"] as? [[String: Any]]) {
+                let i = try XCTUnwrap(slice["index"] as? Int), z = try XCTUnwrap(slice["position"] as? Double)
+                let probs = try XCTUnwrap(slice["lesionProbs"] as? [Double])
+                let lesion = p % 4 != 0 && i >= 3
+                byIndex += "\(id),\(i),\(lesion ? 1 : 0),\(lesion ? labels[p % 4] : "healthy"),\(z)\n"
+                byInstance += "\(id),\(i + 1),\(lesion ? "yes" : "no")\n"   // instance 1 is the lowest slice here
+                scores.append((probs[1], lesion))
+                if lesion { positives += 1; if probs[1] > probs[0] { lesionCalls += 1 } }
+            }
+        }
+        var pairs = 0.0, wins = 0.0
+        for (s, l) in scores where l { for (t, m) in scores where !m { pairs += 1; wins += s > t ? 1 : s == t ? 0.5 : 0 } }
+        let indexFile = dir.appendingPathComponent("slices.csv"), instanceFile = dir.appendingPathComponent("instances.csv")
+        try byIndex.write(to: indexFile, atomically: true, encoding: .utf8)
+        try byInstance.write(to: instanceFile, atomically: true, encoding: .utf8)
+
+        let base = ["evaluate", "--run", "1", "--db", db, "--bootstrap", "200", "--seed", "3"]
+        let r = try CLI.run(base + ["--slice-labels", indexFile.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let slices = try XCTUnwrap(try json(r.stdout)["slices"] as? [String: Any])
+        XCTAssertEqual(slices["labelled"] as? Int, 48)
+        XCTAssertEqual(slices["patients"] as? Int, 8)
+        XCTAssertEqual(slices["join"] as? String, "slice_index")
+        let lesion = try XCTUnwrap(slices["lesion"] as? [String: Any])
+        XCTAssertEqual(lesion["positives"] as? Int, positives)
+        XCTAssertEqual((lesion["sensitivity"] as? [String: Any])?["count"] as? Int, lesionCalls)
+        let auc = try XCTUnwrap(lesion["auc"] as? [String: Any])
+        assertClose(auc["value"], wins / pairs, "slice lesion AUC (Mann-Whitney over the exported probabilities)")
+        XCTAssertEqual((auc["bootstrap"] as? [String: Any])?["resamples"] as? Int, 200)
+        XCTAssertNotNil(slices["classes"] as? [String: Any], "the labels carry a class")
+
+        // Joined by instance number through the DICOM headers: the same slices, the same figures.
+        let byNumber = try CLI.run(base + ["--slice-labels", instanceFile.path, "--json"])
+        XCTAssertEqual(byNumber.status, 0, byNumber.stderr)
+        let other = try XCTUnwrap(try json(byNumber.stdout)["slices"] as? [String: Any])
+        XCTAssertEqual(other["join"] as? String, "instance_number")
+        XCTAssertEqual((other["lesion"] as? NSDictionary)?["auc"] as? NSDictionary, lesion["auc"] as? NSDictionary)
+        XCTAssertTrue(other["classes"] is NSNull)
+        // Without slice labels the key is null; the text report has a slice table.
+        XCTAssertTrue(try json(try CLI.run(base + ["--json"]).stdout)["slices"] is NSNull)
+        let text = try CLI.run(base + ["--slice-labels", indexFile.path])
+        XCTAssertTrue(text.stdout.contains("lesion head") && text.stdout.contains("bootstrap by patient"), text.stdout)
+
+        // A slice the run does not have; slices numbered from the top (z_mm disagrees); usage.
+        let bad = dir.appendingPathComponent("bad.csv")
+        try "patient_id,slice_index,lesion\nP001,6,1\n".write(to: bad, atomically: true, encoding: .utf8)
+        try expectBadInput(base + ["--slice-labels", bad.path], mentioning: [bad.path + ":2:", "no slice_index 6"])
+        let top = dir.appendingPathComponent("top.csv")
+        try "patient_id,slice_index,lesion,z_mm\nP001,0,1,12.5\n".write(to: top, atomically: true, encoding: .utf8)
+        try expectBadInput(base + ["--slice-labels", top.path], mentioning: ["z_mm", "numbered from the top"])
+        try expectBadInput(["evaluate", "--predictions", path("tiny.csv"), "--slice-labels", bad.path], status: 64,
+                           mentioning: ["--slice-labels"])
+    }
+}
+
 private extension Dictionary where Key == String, Value == Any {
     func value(_ a: String, _ b: String) -> Any? { (self[a] as? [String: Any])?[b] }
 }

@@ -72,4 +72,61 @@ final class NightlyCLITests: XCTestCase {
         XCTAssertEqual(r.status, 65, r.stderr)
         XCTAssertTrue(r.stderr.contains("bad.yaml") && r.stderr.contains("model"), r.stderr)
     }
+
+    /// Subgroups and slice figures in the verdict, and a gate on the slice lesion head.
+    func testNightlyVerdictHasSubgroupsAndSlices() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try TestCohort.write(to: dir, patients: 8)
+        var labels = "patient_id,slice_index,lesion\n"
+        for p in 0..<8 { for i in 0..<6 { labels += String(format: "P%03d", p) + ",\(i),\(p % 4 != 0 && i >= 3 ? 1 : 0)\n" } }
+        try labels.write(to: dir.appendingPathComponent("slices.csv"), atomically: true, encoding: .utf8)
+        func config(_ gates: String, subgroups: String = "[site]") throws -> String {
+            let yaml = """
+            model: \(tiny.path)
+            store: audit.sqlite
+            cohorts:
+              - name: phantoms
+                manifest: manifest.csv
+                slice_labels: slices.csv
+            statistics: {seed: 7, bootstrap: 200, subgroups: \(subgroups)}
+            verdict: verdict.json
+            gates:
+            \(gates)
+            """
+            let url = dir.appendingPathComponent("nightly.yaml")
+            try yaml.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let r = try CLI.run(["nightly", "--config", try config("  - {metric: slice.lesion.auc, min: 0.0}")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let cohort = try XCTUnwrap((json(r.stdout)["cohorts"] as? [[String: Any]])?.first)
+        XCTAssertNotNil(cohort["accuracy"], "the existing keys stay")
+        let split = try XCTUnwrap((cohort["subgroups"] as? [[String: Any]])?.first)
+        XCTAssertEqual(split["spec"] as? String, "site")
+        let groups = try XCTUnwrap(split["groups"] as? [[String: Any]])
+        XCTAssertEqual(groups.map { $0["value"] as? String }, ["site-0", "site-1"])
+        XCTAssertEqual(groups.map { $0["patients"] as? Int }, [4, 4])
+        XCTAssertEqual(groups.map { $0["too_small"] as? Bool }, [true, true], "4 patients: too small to judge")
+        let accuracy = try XCTUnwrap((groups[0]["metrics"] as? [String: Any])?["accuracy"] as? [String: Any])
+        XCTAssertEqual(accuracy["method"] as? String, "wilson")
+        XCTAssertNotNil(accuracy["interval"] as? [String: Any])
+        XCTAssertEqual((accuracy["bootstrap"] as? [String: Any])?["resamples"] as? Int, 200)
+        XCTAssertFalse((groups[0]["warnings"] as? [String] ?? []).isEmpty)
+        let slices = try XCTUnwrap(cohort["slices"] as? [String: Any])
+        XCTAssertEqual(slices["labelled"] as? Int, 48)
+        XCTAssertEqual(slices["lesion_slices"] as? Int, 18)
+        let auc = try XCTUnwrap((slices["metrics"] as? [String: Any])?["slice.lesion.auc"] as? [String: Any])
+        XCTAssertEqual(auc["method"] as? String, "delong")
+        XCTAssertNotNil((cohort["metrics"] as? [String: Any])?["sensitivity.covid19"])
+
+        // An impossible slice floor fails the gate (exit 3); an unknown subgroup column is a
+        // configuration error found before any run (exit 65).
+        let fail = try CLI.run(["nightly", "--config", try config("  - {metric: slice.lesion.sensitivity, min: 1.01}")])
+        XCTAssertEqual(fail.status, 3, fail.stderr)
+        let bad = try CLI.run(["nightly", "--config", try config("  - {metric: accuracy, min: 0}", subgroups: "[scanner]")])
+        XCTAssertEqual(bad.status, 65, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("scanner"), bad.stderr)
+        XCTAssertFalse(bad.stderr.contains("run "), "no run before the configuration is checked: \(bad.stderr)")
+    }
 }

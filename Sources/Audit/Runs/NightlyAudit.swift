@@ -13,10 +13,13 @@ public struct NightlyConfig: Decodable, Sendable {
         public var deploymentLog: String?
         /// `learned` (default) or `nonparametric`.
         public var head: String?
+        /// Slice labels (CSV, as `evaluate --slice-labels` reads it): adds the slice figures to
+        /// the verdict and lets `slice.*` gates be judged.
+        public var sliceLabels: String?
 
         enum CodingKeys: String, CodingKey {
             case name, manifest, head
-            case baselineRun = "baseline_run", deploymentLog = "deployment_log"
+            case baselineRun = "baseline_run", deploymentLog = "deployment_log", sliceLabels = "slice_labels"
         }
     }
 
@@ -46,6 +49,7 @@ public struct NightlyConfig: Decodable, Sendable {
         for i in cohorts.indices {
             cohorts[i].manifest = resolve(cohorts[i].manifest)
             cohorts[i].deploymentLog = cohorts[i].deploymentLog.map(resolve)
+            cohorts[i].sliceLabels = cohorts[i].sliceLabels.map(resolve)
         }
     }
 }
@@ -59,6 +63,29 @@ public struct NightlyVerdict: Encodable, Sendable {
         public var failedPatients: [String: String]
         public var gates: GateVerdict
         public var accuracy: Double?
+        /// Every patient figure of the candidate with its intervals, by metric name.
+        public var metrics: [String: MetricSummary] = [:]
+        /// One entry per configured subgroup split (`statistics.subgroups`).
+        public var subgroups: [SubgroupSummary] = []
+        /// The slice figures, when the cohort names its `slice_labels`.
+        public var slices: SliceSummary?
+
+        enum CodingKeys: String, CodingKey {
+            case name, run, baselineRun, failedPatients, gates, accuracy, metrics, subgroups, slices
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(run, forKey: .run)
+            try c.encodeIfPresent(baselineRun, forKey: .baselineRun)
+            try c.encode(failedPatients, forKey: .failedPatients)
+            try c.encode(gates, forKey: .gates)
+            try c.encodeIfPresent(accuracy, forKey: .accuracy)
+            try c.encode(metrics, forKey: .metrics)
+            try c.encode(subgroups, forKey: .subgroups)
+            try c.encode(slices, forKey: .slices)
+        }
     }
     public var schema = "mlung-audit/nightly/1"
     public var status: GateOutcome.Status
@@ -76,9 +103,23 @@ public enum NightlyAudit {
         let store = try AuditStore(path: config.store)
         let options = StatisticsOptions(seed: config.statistics?.seed ?? StatisticsOptions.defaultSeed,
                                         resamples: config.statistics?.bootstrap ?? StatisticsOptions.defaultResamples)
-        var cohorts: [NightlyVerdict.CohortVerdict] = []
+        let specs = try (config.statistics?.subgroups ?? []).map { try SubgroupSpec(parsing: $0) }
+        // Check every input before the long runs.
+        var manifests: [CohortManifest] = []
+        var sliceLabels: [SliceLabelSet?] = []
         for c in config.cohorts {
             let manifest = try CohortManifest(contentsOf: c.manifest)
+            for spec in specs where !manifest.metadataColumns.contains(spec.column) {
+                let available = manifest.metadataColumns.isEmpty ? "none" : manifest.metadataColumns.joined(separator: ", ")
+                throw StatisticsError.invalidSubgroup(spec: spec.description,
+                                                      reason: "\(c.manifest) has no column '\(spec.column)' (metadata columns: \(available))")
+            }
+            manifests.append(manifest)
+            sliceLabels.append(try c.sliceLabels.map { try SliceLabelSet(contentsOfCSV: $0) })
+        }
+        var cohorts: [NightlyVerdict.CohortVerdict] = []
+        for (k, c) in config.cohorts.enumerated() {
+            let manifest = manifests[k]
             let runner = AuditRunner(store: store, engine: engine, manifest: manifest,
                                      options: EngineOptions(threads: config.threads ?? 2, batch: config.batch ?? 8), label: "nightly")
             let summary = try runner.run { event in
@@ -101,9 +142,20 @@ public enum NightlyAudit {
                 deployment = try Comparator.compare(baseline: deployed, candidate: candidate,
                                                     options: StatisticsOptions(seed: options.seed, resamples: 0)).agreement
             }
-            let gates = RegressionGate.judge(config.gates, candidate: evaluation, comparison: comparison, deployment: deployment)
+            var slices: SliceEvaluation?
+            if let labels = sliceLabels[k] {
+                let joined = try SliceJoin.join(labels, outputs: try store.sliceOutputs(run: summary.runID)) {
+                    try store.instanceNumbers(run: summary.runID, patientID: $0)
+                }
+                slices = try SliceEvaluator.evaluate(joined.slices, source: "\(store.path)#run\(summary.runID)", labels: labels.path,
+                                                     join: labels.keyColumn, notes: joined.notes, options: options)
+            }
+            let subgroups = try Evaluator.subgroups(candidate, by: specs, options: options)
+            let gates = RegressionGate.judge(config.gates, candidate: evaluation, comparison: comparison, deployment: deployment,
+                                             slices: slices)
             cohorts.append(.init(name: c.name, run: summary.runID, baselineRun: baselineID, failedPatients: summary.failures,
-                                 gates: gates, accuracy: evaluation.value(.accuracy)))
+                                 gates: gates, accuracy: evaluation.value(.accuracy), metrics: evaluation.metricSummaries,
+                                 subgroups: subgroups.map(SubgroupSummary.init), slices: slices.map(SliceSummary.init)))
         }
         let status: GateOutcome.Status = cohorts.contains { $0.gates.status == .fail } ? .fail
             : cohorts.contains { $0.gates.status == .error } ? .error : .pass

@@ -20,14 +20,36 @@ public enum Bootstrap {
         }
     }
 
+    /// The cluster bootstrap: the `clusters` (patients) are resampled exactly as
+    /// `forEachResample` resamples patients (the same stream, `clusterCount` draws per
+    /// resample), and every unit (slice) gets its cluster's multiplicity. `cluster[u]` is
+    /// the cluster of unit u, in [0, clusterCount). With one unit per cluster this is
+    /// `forEachResample`.
+    static func forEachClusteredResample(cluster: [Int], clusterCount: Int, resamples: Int, seed: UInt64,
+                                         _ body: (UnsafeBufferPointer<Int32>) -> Void) {
+        var units = [Int32](repeating: 0, count: cluster.count)
+        forEachResample(patients: clusterCount, resamples: resamples, seed: seed) { w in
+            for u in cluster.indices { units[u] = w[cluster[u]] }
+            units.withUnsafeBufferPointer { body($0) }
+        }
+    }
+
     /// The bootstrap replicates of every `MetricID` (one array per metric, in `MetricID.all`
-    /// order, one value per resample, NaN where undefined).
-    static func replicates(_ cohort: ScoredCohort, resamples: Int, seed: UInt64) -> [[Double]] {
+    /// order, one value per resample, NaN where undefined). With `clusters` (the cluster of
+    /// each unit of `cohort`, and their count), whole clusters are resampled.
+    static func replicates(_ cohort: ScoredCohort, resamples: Int, seed: UInt64,
+                           clusters: (cluster: [Int], count: Int)? = nil) -> [[Double]] {
         var columns = [[Double]](repeating: [], count: MetricID.all.count)
         for m in columns.indices { columns[m].reserveCapacity(resamples) }
-        forEachResample(patients: cohort.count, resamples: resamples, seed: seed) { w in
+        let body: (UnsafeBufferPointer<Int32>) -> Void = { w in
             let v = cohort.values(weights: w)
             for m in v.indices { columns[m].append(v[m]) }
+        }
+        if let clusters {
+            precondition(clusters.cluster.count == cohort.count)
+            forEachClusteredResample(cluster: clusters.cluster, clusterCount: clusters.count, resamples: resamples, seed: seed, body)
+        } else {
+            forEachResample(patients: cohort.count, resamples: resamples, seed: seed, body)
         }
         return columns
     }

@@ -28,6 +28,10 @@ extension EvaluationReport {
                        + "(Wilson \(Self.format(baseline.accuracy.wilson)), bootstrap \(Self.format(baseline.accuracy.bootstrap)))")
             out += Self.comparisonTables(comparison, level: pct)
         }
+        if let slices {
+            out.append("")
+            out += Self.sliceTables(slices, level: pct)
+        }
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -161,6 +165,28 @@ extension EvaluationReport {
         }
         if a.disagreeing.count > textListLimit { out.append("  ... \(a.disagreeing.count - textListLimit) more (see --json)") }
         out += c.notes.map { "note: \($0)" }
+        return out
+    }
+
+    static func sliceTables(_ e: SliceEvaluation, level: String) -> [String] {
+        var out = ["Slices of \(e.source) against \(e.labels) (joined by \(e.join)): \(e.labelled) of \(e.slices) slices labelled, "
+                   + "\(e.lesion.positives) with lesion, from \(e.patients) patients; bootstrap by patient"]
+        let w = [22, 9, 20, 20, 10]
+        out.append(row(["lesion head", "value", "Wilson \(level)", "bootstrap \(level)", "count"], w))
+        for (name, p) in [("sensitivity", e.lesion.sensitivity), ("specificity", e.lesion.specificity), ("accuracy", e.lesion.accuracy)] {
+            out.append(row([name, format(p.value), format(p.wilson), format(p.bootstrap), "\(p.count)/\(p.total)"], w))
+        }
+        out.append(row(["", "", "DeLong \(level)", "", "pos/neg"], w))
+        out.append(row(["AUC", format(e.lesion.auc.value), format(e.lesion.auc.delong), format(e.lesion.auc.bootstrap),
+                        "\(e.lesion.positives)/\(e.lesion.negatives)"], w))
+        if let c = e.classes {
+            out.append("")
+            out.append("slice classes (q against the slice class; \(c.labelled) slices)")
+            out += figures(c, level: level)
+            out += confusion(c.confusion)
+            out += remarks(c)
+        }
+        out += e.notes.map { "note: \($0)" } + e.warnings.map { "warning: \($0)" }
         return out
     }
 }

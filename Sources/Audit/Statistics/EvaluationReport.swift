@@ -11,12 +11,16 @@ public struct EvaluationReport: Encodable, Equatable, Sendable {
     /// The baseline judged on its own, when there is one.
     public var baseline: Evaluation?
     public var comparison: Comparison?
+    /// Slice-level figures of a run, when slice labels were given.
+    public var slices: SliceEvaluation?
 
-    public init(evaluation: Evaluation, subgroups: [SubgroupAnalysis] = [], baseline: Evaluation? = nil, comparison: Comparison? = nil) {
+    public init(evaluation: Evaluation, subgroups: [SubgroupAnalysis] = [], baseline: Evaluation? = nil, comparison: Comparison? = nil,
+                slices: SliceEvaluation? = nil) {
         self.evaluation = evaluation
         self.subgroups = subgroups
         self.baseline = baseline
         self.comparison = comparison
+        self.slices = slices
     }
 
     /// Evaluates `candidate` (and its subgroups) and, with a `baseline`, evaluates it too and
@@ -35,7 +39,7 @@ public struct EvaluationReport: Encodable, Equatable, Sendable {
                   comparison: try baseline.map { try Comparator.compare(baseline: $0, candidate: candidate, options: options) })
     }
 
-    enum CodingKeys: String, CodingKey { case schema, toolVersion = "tool_version", evaluation, subgroups, baseline, comparison }
+    enum CodingKeys: String, CodingKey { case schema, toolVersion = "tool_version", evaluation, subgroups, baseline, comparison, slices }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -45,6 +49,7 @@ public struct EvaluationReport: Encodable, Equatable, Sendable {
         try c.encode(subgroups, forKey: .subgroups)
         try c.encode(baseline, forKey: .baseline)
         try c.encode(comparison, forKey: .comparison)
+        try c.encode(slices, forKey: .slices)
     }
 
     /// Pretty-printed JSON with sorted keys; undefined figures are `null`, never omitted.

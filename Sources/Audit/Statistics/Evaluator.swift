@@ -4,12 +4,19 @@ public enum Evaluator {
     /// Every figure of `set` on its labelled patients, with Wilson, DeLong and bootstrap intervals.
     public static func evaluate(_ set: PredictionSet, options: StatisticsOptions = StatisticsOptions()) throws -> Evaluation {
         try options.validate()
-        let labelled = set.labelledInCanonicalOrder
+        return evaluate(set, labelled: set.labelledInCanonicalOrder, clusters: nil, options: options)
+    }
+
+    /// `evaluate` over `labelled` units in the given order; with `clusters` (the cluster of
+    /// each unit and the number of clusters) the bootstrap resamples whole clusters: the
+    /// slices of a patient are resampled together.
+    static func evaluate(_ set: PredictionSet, labelled: [PatientPrediction], clusters: (cluster: [Int], count: Int)?,
+                         options: StatisticsOptions) -> Evaluation {
         let cohort = ScoredCohort(labelled, binCount: options.calibrationBins)
         let point = cohort.values(weights: nil)
         var intervals = [BootstrapInterval?](repeating: nil, count: MetricID.all.count)
         if options.resamples > 0 && !labelled.isEmpty {
-            let replicates = Bootstrap.replicates(cohort, resamples: options.resamples, seed: options.seed)
+            let replicates = Bootstrap.replicates(cohort, resamples: options.resamples, seed: options.seed, clusters: clusters)
             for m in intervals.indices {
                 intervals[m] = Bootstrap.percentileInterval(replicates[m], level: options.confidenceLevel)
             }

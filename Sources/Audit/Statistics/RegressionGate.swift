@@ -25,6 +25,10 @@ public enum GateRule: Equatable, Sendable, Decodable, CustomStringConvertible {
     /// Fails when the rerun and the deployment log differ by more than `tolerance` in any
     /// probability, or in any predicted class.
     case deploymentAgreement(tolerance: Double)
+    /// Fails when the slice figure `metric` (e.g. `slice.lesion.sensitivity`) is below `value`.
+    case sliceMinimum(metric: SliceMetricID, value: Double)
+    /// Fails when the slice figure `metric` is above `value`.
+    case sliceMaximum(metric: SliceMetricID, value: Double)
 
     public var description: String {
         switch self {
@@ -33,6 +37,8 @@ public enum GateRule: Equatable, Sendable, Decodable, CustomStringConvertible {
         case let .maximum(m, v): return "\(m.name) <= \(v)"
         case let .noNewMisses(d): return "no new \(d.name) misses"
         case let .deploymentAgreement(t): return "rerun within \(t) of the deployment log"
+        case let .sliceMinimum(m, v): return "\(m.name) >= \(v)"
+        case let .sliceMaximum(m, v): return "\(m.name) <= \(v)"
         }
     }
 
@@ -54,10 +60,25 @@ public enum GateRule: Equatable, Sendable, Decodable, CustomStringConvertible {
             self = .deploymentAgreement(tolerance: t)
         } else {
             let name = try c.decode(String.self, forKey: .metric)
-            guard let m = MetricID(name: name) else {
-                throw invalid("unknown metric '\(name)' (known: \(MetricID.all.map(\.name).joined(separator: ", ")))")
-            }
             let rules = [c.contains(.maxDrop), c.contains(.min), c.contains(.max)].filter { $0 }.count
+            if name.hasPrefix("slice.") {
+                guard let m = SliceMetricID(name: name) else {
+                    throw invalid("unknown slice metric '\(name)' (slice.lesion.sensitivity, slice.lesion.specificity, "
+                                  + "slice.lesion.accuracy, slice.lesion.auc, or slice.<metric> for the slice classes)")
+                }
+                guard rules == 1, !c.contains(.maxDrop) else {
+                    throw invalid("slice metric '\(name)' needs exactly one of min, max (max_drop is for patient metrics)")
+                }
+                if let v = try c.decodeIfPresent(Double.self, forKey: .min) {
+                    self = .sliceMinimum(metric: m, value: v)
+                } else {
+                    self = .sliceMaximum(metric: m, value: try c.decode(Double.self, forKey: .max))
+                }
+                return
+            }
+            guard let m = MetricID(name: name) else {
+                throw invalid("unknown metric '\(name)' (known: \(MetricID.all.map(\.name).joined(separator: ", ")), and slice.* figures)")
+            }
             guard rules == 1 else { throw invalid("metric '\(name)' needs exactly one of max_drop, min, max") }
             if let drop = try c.decodeIfPresent(Double.self, forKey: .maxDrop) {
                 let alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? 0.05
@@ -116,15 +137,17 @@ public struct GateVerdict: Encodable, Equatable, Sendable {
 /// (the candidate's evaluation, its comparison with the stored baseline run, the agreement of
 /// the rerun with the deployment log) and write the verdict.
 public enum RegressionGate {
+    /// `slices`: the candidate's slice figures, for the `slice.*` rules (nil: no slice labels).
     public static func judge(_ rules: [GateRule], candidate: Evaluation, comparison: Comparison?,
-                             deployment: Agreement?) -> GateVerdict {
-        let outcomes = rules.map { judge($0, candidate: candidate, comparison: comparison, deployment: deployment) }
+                             deployment: Agreement?, slices: SliceEvaluation? = nil) -> GateVerdict {
+        let outcomes = rules.map { judge($0, candidate: candidate, comparison: comparison, deployment: deployment, slices: slices) }
         let status: GateOutcome.Status = outcomes.contains { $0.status == .fail } ? .fail
             : outcomes.contains { $0.status == .error } ? .error : .pass
         return GateVerdict(status: status, outcomes: outcomes)
     }
 
-    static func judge(_ rule: GateRule, candidate: Evaluation, comparison: Comparison?, deployment: Agreement?) -> GateOutcome {
+    static func judge(_ rule: GateRule, candidate: Evaluation, comparison: Comparison?, deployment: Agreement?,
+                      slices: SliceEvaluation? = nil) -> GateOutcome {
         func outcome(_ status: GateOutcome.Status, _ measured: Double?, _ detail: String) -> GateOutcome {
             GateOutcome(rule: rule, status: status, measured: measured, detail: detail)
         }
@@ -155,6 +178,12 @@ public enum RegressionGate {
             if !deployment.disagreeing.isEmpty { detail += "; \(deployment.disagreeing.count) patients with another predicted class" }
             let pass = largest.absoluteDifference <= tolerance && deployment.disagreeing.isEmpty
             return outcome(pass ? .pass : .fail, largest.absoluteDifference, detail)
+        case let .sliceMinimum(metric, value), let .sliceMaximum(metric, value):
+            guard let slices else { return outcome(.error, nil, "no slice labels for this cohort (slice_labels)") }
+            guard let v = slices.value(metric) else { return outcome(.error, nil, "\(metric.name) is undefined") }
+            let ok: Bool
+            if case .sliceMinimum = rule { ok = v >= value } else { ok = v <= value }
+            return outcome(ok ? .pass : .fail, v, "\(metric.name) = \(v) over \(slices.labelled) labelled slices of \(slices.patients) patients")
         }
     }
 }
