@@ -2,6 +2,7 @@ import ArgumentParser
 import Audit
 import Foundation
 import Reports
+import Yams
 
 /// `mlung-audit report`: the PDF QA report of a stored run, optionally against a baseline run.
 struct ReportCommand: ParsableCommand {
@@ -45,10 +46,21 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bootstrap resamples (0: no bootstrap).", valueName: "n"))
     var bootstrap: Int = StatisticsOptions.defaultResamples
 
+    @Option(help: ArgumentHelp("A reference run (e.g. the reference scanner's cohort): adds the drift analysis of this run against it.", valueName: "run"))
+    var driftReference: Int?
+
+    @Option(help: ArgumentHelp("Drift thresholds (YAML or JSON, as `drift --config`; example: templates/drift.yaml). Needs --drift-reference.", valueName: "file"))
+    var driftConfig: String?
+
+    @Option(help: ArgumentHelp("The JSON verdict of `mlung-audit nightly` that judged this run: its gates go on the cover.", valueName: "file"))
+    var verdict: String?
+
     func validate() throws {
         guard AuditStore.Head(rawValue: head) != nil else { throw ValidationError("--head must be learned or nonparametric") }
         guard bootstrap >= 0 && bootstrap <= 1_000_000 else { throw ValidationError("--bootstrap must be between 0 and 1000000") }
         guard baseline != runID else { throw ValidationError("--baseline must name another run than --run") }
+        guard driftReference != runID else { throw ValidationError("--drift-reference must name another run than --run") }
+        guard driftConfig == nil || driftReference != nil else { throw ValidationError("--drift-config needs --drift-reference RUN") }
     }
 
     /// The command that renders this report again (the output by file name only, so that the
@@ -59,6 +71,9 @@ struct ReportCommand: ParsableCommand {
         args += ["--db", db, "--head", head]
         if seed != StatisticsOptions.defaultSeed { args += ["--seed", String(seed)] }
         if bootstrap != StatisticsOptions.defaultResamples { args += ["--bootstrap", String(bootstrap)] }
+        if let driftReference { args += ["--drift-reference", String(driftReference)] }
+        if let driftConfig { args += ["--drift-config", driftConfig] }
+        if let verdict { args += ["--verdict", verdict] }
         if showIdentifiers { args.append("--show-identifiers") }
         args += ["--out", URL(fileURLWithPath: out).lastPathComponent]
         return args.map(ShellQuote.quote).joined(separator: " ")
@@ -74,7 +89,33 @@ struct ReportCommand: ParsableCommand {
                 var command = ReportsCLI.runCommand(data.candidate, store: db, manifest: data.cohort.manifestPath)
                 if let b = data.baseline { command += "\n" + ReportsCLI.runCommand(b, store: db, manifest: data.cohort.manifestPath) }
                 command += "\n" + reproduction
-                let model = ReportModel(audit: data, policy: policy, reproductionCommand: command)
+                let flags = try flagsSection(store: store, data: data)
+                let drift = try driftSection(store: store)
+                var gates: [GateResult] = []
+                var gateSource: String?
+                if let verdict {
+                    let file = try NightlyVerdictFile.load(path: verdict)
+                    // Identifiers in the gates' details (missed patients) are scrubbed like failure reasons.
+                    var ids = Set(data.candidate.patients.map(\.patientID))
+                    for c in file.cohorts where try store.run(id: c.run) != nil {
+                        for p in (try? store.reportPatients(run: c.run)) ?? [] { ids.insert(p.patientID) }
+                    }
+                    let folder = URL(fileURLWithPath: data.cohort.manifestPath).deletingLastPathComponent().path
+                    // A verdict may have judged a rerun of this run: the same model, cohort and settings.
+                    let me = data.candidate.run
+                    var equivalent = Set<Int>()
+                    for c in file.cohorts {
+                        if let r = try store.run(id: c.run), r.id != me.id, r.status == "complete", me.modelID != nil,
+                           r.modelID == me.modelID, r.cohortID == me.cohortID, r.settingsJSON == me.settingsJSON {
+                            equivalent.insert(r.id)
+                        }
+                    }
+                    gates = try file.gates(run: runID, equivalent: equivalent, modelSHA256: data.candidate.model?.sha256 ?? "",
+                                           scrub: { ReportsCLI.scrub($0, policy: policy, patientIDs: Array(ids), cohortFolder: folder) })
+                    gateSource = "the nightly verdict \(URL(fileURLWithPath: verdict).lastPathComponent) (\(file.schema), overall \(file.status.uppercased()), MLung Audit \(file.toolVersion ?? "?"))"
+                }
+                let model = ReportModel(audit: data, policy: policy, reproductionCommand: command, flags: flags, drift: drift,
+                                        gates: gates, gateSource: gateSource)
                 let doc = try model.render(templates: try ReportTemplates.locate(explicit: templates), policy: policy)
                 try doc.write(to: out)
                 print("wrote \(out): \(doc.pageCount) pages (run \(runID)\(baseline.map { " vs run \($0)" } ?? ""), "
@@ -84,8 +125,59 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
+extension ReportCommand {
+    /// The run's stored flags, or a section saying they are not computed (with the command).
+    func flagsSection(store: AuditStore, data: AuditStore.RunReportData) throws -> FlagsSection {
+        let command = ["mlung-audit", "flags", "--run", String(runID), "--db", db] + (baseline.map { ["--baseline", String($0)] } ?? [])
+        let text = command.map(ShellQuote.quote).joined(separator: " ")
+        guard let record = try store.flagRun(runID) else { return .notComputed(command: text) }
+        return FlagsSection(record: record, patients: try store.loadFlags(run: runID), predictions: data.candidate.predictions,
+                            head: head == "learned" ? "learned patient network" : "non-parametric assessment", command: text)
+    }
+
+    /// `DriftAnalyzer` with --drift-reference as the reference and this run as the candidate,
+    /// and the per-patient values of the plotted factors (the same cohorts loaded again).
+    func driftSection(store: AuditStore) throws -> DriftSection? {
+        guard let driftReference else { return nil }
+        var settings = DriftConfig()
+        if let driftConfig {
+            guard let text = try? String(contentsOfFile: driftConfig, encoding: .utf8) else {
+                throw IngestError.unreadable(path: driftConfig, reason: "cannot read the drift configuration")
+            }
+            do {
+                settings = try YAMLDecoder().decode(DriftConfig.self, from: text)
+            } catch {
+                throw IngestError.invalidArgument(reason: "\(driftConfig): invalid drift configuration: \(error)")
+            }
+        }
+        guard try store.run(id: driftReference) != nil else { throw StoreError(path: db, message: "no run \(driftReference) (--drift-reference)") }
+        do {
+            let report = try DriftAnalyzer.analyze(store: store, reference: driftReference, candidate: runID, config: settings)
+            let plotted = DriftAnalysis.plottedFactors(report)
+            var loading = settings
+            if !DriftAnalysis.needsPixels(plotted) { loading.imageSlicesPerPatient = 0 }
+            let reference = try DriftCohort.load(store, run: driftReference, config: loading, seed: settings.seed)
+            let candidate = try DriftCohort.load(store, run: runID, config: loading, seed: settings.seed &+ 1)
+            return DriftSection(report: report, reference: reference, candidate: candidate, plotted: plotted)
+        } catch let e as DriftError {
+            throw IngestError.invalidArgument(reason: e.description)
+        }
+    }
+}
+
 /// What the report and gallery commands share.
 enum ReportsCLI {
+    /// Identifiers removed from a text under `policy` (as the appendix does with failure reasons).
+    static func scrub(_ text: String, policy: IdentifierPolicy, patientIDs: [String], cohortFolder: String) -> String {
+        guard policy.isPseudonymised else { return text }
+        var out = text
+        if !cohortFolder.isEmpty && cohortFolder != "/" { out = out.replacingOccurrences(of: cohortFolder, with: "<cohort>") }
+        for id in patientIDs.filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
+            out = out.replacingOccurrences(of: id, with: policy.display(PatientIdentifier(id)))
+        }
+        return out
+    }
+
     static func openStore(_ db: String) throws -> AuditStore {
         guard FileManager.default.fileExists(atPath: db) else { throw StoreError(path: db, message: "no such audit store") }
         return try AuditStore(path: db)

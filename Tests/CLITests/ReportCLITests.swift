@@ -191,7 +191,8 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(text.contains("could not be assessed"), "the failed patient is listed")
         // Sections without data say so.
         XCTAssertTrue(text.contains("No release gates were evaluated"))
-        XCTAssertTrue(text.contains("Not evaluated: no failure-mode rules"))
+        XCTAssertTrue(text.contains("Not computed: the audit store holds no failure-mode flags for this run"), "no stored flags")
+        XCTAssertTrue(text.contains("mlung-audit flags --run 2 --db"), "the command that computes them")
         XCTAssertTrue(text.contains("Not evaluated: this report was made without a drift reference"))
         XCTAssertTrue(text.contains("mlung-audit report --run 2 --baseline 1"), "reproduction command")
         XCTAssertTrue(text.contains(try WeightFile(contentsOf: CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors")).fileSHA256),
@@ -314,5 +315,288 @@ final class GalleryCLITests: XCTestCase {
                              "--out", dir.appendingPathComponent("g.pdf").path])
         XCTAssertEqual(r.status, 65, r.stderr)
         XCTAssertTrue(r.stderr.contains("changed since run 1"), r.stderr)
+    }
+}
+
+/// A second stored audit for the report's drift, flags and gates sections (kept apart from
+/// `ReportCLIFixture`, whose runs must stay without flags): two phantom cohorts of 9 patients
+/// (3 healthy, 2 COVID-19, so that truly-healthy and truly-sick counts cannot agree by chance) in DICOM,
+/// the second with 2.2x the noise and +30 HU; run 1 the tiny model on the first cohort,
+/// run 2 `mlung-audit nightly` with a retrained version on it (baseline run 1, gates that pass,
+/// fail and cannot be judged), run 3 that version on the shifted cohort, run 4 that version again
+/// on the first cohort; flags of run 2.
+enum ReportSectionsFixture {
+    struct Audit {
+        var dir: URL
+        var db: String
+        var verdict: URL
+        var ids: [String]
+    }
+
+    nonisolated(unsafe) private static var made: Result<Audit, Error>?
+    private static let lock = NSLock()
+
+    static func audit() throws -> Audit {
+        lock.lock()
+        defer { lock.unlock() }
+        if made == nil { made = Result { try make() } }
+        return try made!.get()
+    }
+
+    private static func make() throws -> Audit {
+        let dir = try CLI.temporaryDirectory()
+        let base = DriftPhantomCohort.Acquisition()
+        var shifted = base
+        shifted.noise = 2.2 * base.noise
+        shifted.huOffset = 30
+        let ref = try DriftPhantomCohort.write(to: dir.appendingPathComponent("ref"), patients: 9, acquisition: base, seed: 41)
+        let new = try DriftPhantomCohort.write(to: dir.appendingPathComponent("new"), patients: 9, acquisition: shifted, seed: 42)
+        let tiny = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors")
+        let file = try SafeTensorsFile(contentsOf: tiny)
+        var w = SafeTensorsWriter()
+        w.metadata = file.metadata
+        w.metadata["model_version"] = "patient-retrained"
+        for name in file.sortedNames {
+            var values = try file.floats(name)
+            if name.hasPrefix("patient.") { values = values.map { -0.5 * $0 } }
+            w.add(name, shape: file.entries[name]!.shape, .f32(values))
+        }
+        let v2 = dir.appendingPathComponent("tiny-v2.safetensors")
+        try w.write(to: v2)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let first = try CLI.run(["run", "--cohort", ref.path, "--model", tiny.path, "--db", db, "--label", "accepted"])
+        guard first.status == 0 else { throw ReportCLIFailure("run exited \(first.status): \(first.stderr)") }
+        let yaml = """
+            model: \(v2.path)
+            store: \(db)
+            cohorts:
+              - name: phantoms
+                manifest: \(ref.path)
+                baseline_run: 1
+            statistics: {seed: 7, bootstrap: 200}
+            verdict: verdict.json
+            gates:
+              - {metric: accuracy, max_drop: 0.5}
+              - {metric: accuracy, min: 0.0}
+              - {metric: brier, max: 2.0}
+              - {metric: auc.healthy, min: 0.0}
+              - {metric: sensitivity.covid19, min: 1.01}
+              - {no_new_misses: covid19}
+              - {max_probability_difference: 1.0e-4}
+            """
+        let config = dir.appendingPathComponent("nightly.yaml")
+        try yaml.write(to: config, atomically: true, encoding: .utf8)
+        let nightly = try CLI.run(["nightly", "--config", config.path])
+        guard nightly.status == 3 else { throw ReportCLIFailure("nightly exited \(nightly.status): \(nightly.stderr)") }
+        let third = try CLI.run(["run", "--cohort", new.path, "--model", v2.path, "--db", db, "--label", "new-scanner"])
+        guard third.status == 0 else { throw ReportCLIFailure("run exited \(third.status): \(third.stderr)") }
+        let flags = try CLI.run(["flags", "--run", "2", "--baseline", "1", "--db", db])
+        guard flags.status == 0 else { throw ReportCLIFailure("flags exited \(flags.status): \(flags.stderr)") }
+        // Run 4: the retrained version run again on the first cohort (what nightly judged, as run 2).
+        let fourth = try CLI.run(["run", "--cohort", ref.path, "--model", v2.path, "--db", db, "--label", "candidate"])
+        guard fourth.status == 0 else { throw ReportCLIFailure("run exited \(fourth.status): \(fourth.stderr)") }
+        let ids = (0..<10).flatMap { k in [String(format: "S41-%03d", k), String(format: "S42-%03d", k)] }
+        return Audit(dir: dir, db: db, verdict: dir.appendingPathComponent("verdict.json"), ids: ids)
+    }
+
+    /// The PDF's text with every run of white space made one space (table cells and lines joined).
+    static func text(_ pdf: URL) throws -> (flat: String, layout: String) {
+        let raw = try ReportCLIFixture.poppler("pdftotext", [pdf.path, "-"])
+        let layout = try ReportCLIFixture.poppler("pdftotext", ["-layout", pdf.path, "-"])
+        return (raw.split(whereSeparator: \.isWhitespace).joined(separator: " "), layout)
+    }
+
+    /// Every page rendered (`pdftoppm -png -r 60`), A4, not blank; no patient id of the audit in the text.
+    static func check(_ pdf: URL, ids: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let info = try ReportCLIFixture.info(pdf.path)
+        XCTAssertTrue(info["Page size"]?.hasPrefix("595.276 x 841.89") ?? false, "\(info)", file: file, line: line)
+        let pages = Int(info["Pages"] ?? "0") ?? 0
+        let prefix = pdf.deletingPathExtension().path + "-page"
+        try ReportCLIFixture.poppler("pdftoppm", ["-png", "-r", "60", pdf.path, prefix])
+        for p in 1...max(1, pages) {
+            let g = try ReportCLIFixture.grey(pdf.path, page: p, prefix: prefix + "-grey")
+            XCTAssertGreaterThan(g.filter { $0 < 200 }.count, g.count / 200, "page \(p) of \(pdf.lastPathComponent) is blank", file: file, line: line)
+        }
+        let text = try ReportCLIFixture.poppler("pdftotext", [pdf.path, "-"])
+        for id in ids { XCTAssertFalse(text.contains(id), "\(id) in the text of \(pdf.lastPathComponent)", file: file, line: line) }
+    }
+
+    /// A gate's measured value as the cover prints it: whole numbers without decimals, else
+    /// four significant digits without trailing zeros (a minus sign as U+2212).
+    static func measured(_ v: Double?) -> String {
+        guard let v else { return "–" }
+        if v == v.rounded() { return String(format: "%.0f", v) }
+        let digits = max(0, 3 - Int(floor(log10(abs(v)))))
+        var text = ReportCLIFixture.fixed(v, digits)
+        while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
+        return text.replacingOccurrences(of: "-", with: "−")
+    }
+
+    static func pValue(_ p: Double?) -> String {
+        guard let p else { return "–" }
+        return p < 0.001 ? "< 0.001" : ReportCLIFixture.fixed(p, 3)
+    }
+
+    /// "57.1 % (39.2–73.4)": a proportion with its Wilson interval, as the report prints it.
+    static func estimate(_ a: ProportionEstimate) -> String {
+        let v = ReportCLIFixture.percent(a.value!)
+        guard let w = a.wilson else { return v }
+        return "\(v) (\(ReportCLIFixture.fixed(w.lower * 100, 1))–\(ReportCLIFixture.fixed(w.upper * 100, 1)))"
+    }
+}
+
+/// `report --drift-reference --verdict` with stored flags, and `gallery --filter flagged`.
+final class ReportSectionsCLITests: XCTestCase {
+    func report(_ a: ReportSectionsFixture.Audit, _ extra: [String], out: URL) throws -> CLI.Result {
+        try CLI.run(["report", "--db", a.db, "--templates", ReportCLIFixture.templates, "--out", out.path, "--bootstrap", "200"] + extra)
+    }
+
+    func testReportStatesDriftFlagsAndGatesFromTheStore() throws {
+        let a = try ReportSectionsFixture.audit()
+        let dir = try ReportCLIFixture.artifacts("report-sections")
+        let pdf = dir.appendingPathComponent("qa-report.pdf")
+        let r = try report(a, ["--run", "2", "--baseline", "1", "--drift-reference", "3", "--verdict", a.verdict.path], out: pdf)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try ReportSectionsFixture.check(pdf, ids: a.ids)
+        let (text, layout) = try ReportSectionsFixture.text(pdf)
+        let store = try AuditStore(path: a.db)
+
+        // Gates: the verdict file's overall status and every gate's outcome and measured value.
+        let verdict = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: a.verdict)) as? [String: Any])
+        let status = try XCTUnwrap(verdict["status"] as? String)
+        XCTAssertEqual(status, "fail")
+        let outcomes = try XCTUnwrap(((verdict["cohorts"] as? [[String: Any]])?.first?["gates"] as? [String: Any])?["outcomes"] as? [[String: Any]])
+        let count = { (s: String) in outcomes.filter { $0["status"] as? String == s }.count }
+        XCTAssertTrue(text.contains("FAIL The candidate model does not pass the release gates: \(count("fail")) of \(outcomes.count) failed"), "cover verdict")
+        XCTAssertTrue(text.contains("Overall verdict \(status.uppercased()): \(count("pass")) passed, \(count("fail")) failed, \(count("error")) could not be judged, of \(outcomes.count) gates"))
+        XCTAssertTrue(text.contains("Release gates: \(status.uppercased()). \(count("pass")) of \(outcomes.count) gates passed"), "summary")
+        let gateLines = layout.split(separator: "\n").filter { $0.contains("PASS") || $0.contains("FAIL") || $0.contains("ERROR") }
+        for o in outcomes {
+            let rule = try XCTUnwrap(o["rule"] as? String)
+            let name = rule.components(separatedBy: ": ").first!.components(separatedBy: " >= ").first!
+            let shown = ReportSectionsFixture.measured(o["measured"] as? Double)
+            let word = (o["status"] as! String).uppercased()
+            let matching = gateLines.filter { $0.contains(shown) && $0.hasSuffix(word) && ($0.contains(name) || !rule.contains(": ")) }
+            XCTAssertFalse(matching.isEmpty, "gate \(rule): \(shown) \(word) not on the cover")
+        }
+
+        // Drift: DriftAnalyzer with run 3 as the reference and this run as the candidate.
+        let drift = try DriftAnalyzer.analyze(store: store, reference: 3, candidate: 2)
+        let drifting = drift.factors.filter { $0.verdict == .drift }
+        XCTAssertTrue(text.contains("\(drifting.count) of \(drift.factors.count) factors drift, \(drift.factors.filter { $0.verdict == .inconclusive }.count) are inconclusive; \(drift.factors.filter { $0.p != nil }.count) were tested"), "factor counts")
+        XCTAssertNotEqual(drift.overall, .noDrift, "the shifted cohort drifts")
+        XCTAssertTrue(text.contains(drift.overall == .inputDrift ? "WARNING Drift in the inputs only" : "FAIL Drift that reaches the model's outputs"))
+        XCTAssertFalse(drift.topFactors.isEmpty)
+        for t in drift.topFactors { XCTAssertTrue(text.contains(t), "top factor \(t)") }
+        for f in drifting where f.effectName == "ks_d" {
+            XCTAssertTrue(text.contains("KS D \(ReportCLIFixture.fixed(f.effect!, 3))"), "\(f.id) effect")
+            XCTAssertTrue(layout.split(separator: "\n").contains { $0.contains(f.description.prefix(12)) && $0.contains(ReportSectionsFixture.pValue(f.pAdjusted)) && $0.contains("DRIFT") },
+                          "\(f.id): adjusted p \(ReportSectionsFixture.pValue(f.pAdjusted))")
+        }
+        if let ra = drift.performance.referenceAccuracy?.value {
+            XCTAssertTrue(text.contains("Accuracy, reference run 3 \(ReportCLIFixture.percent(ra))"), "reference accuracy")
+        }
+        XCTAssertTrue(text.contains("Share of patients at or below"), "ECDF plots")
+
+        // Flags: counts from the store, accuracy with and without pulsatile-flagged patients.
+        let flags = try store.loadFlags(run: 2)
+        let flagged = flags.filter { !$0.findings.isEmpty }
+        XCTAssertFalse(flagged.isEmpty, "the phantoms fire truncated_coverage")
+        XCTAssertTrue(text.contains("\(flagged.count) of \(flags.count) patients fired at least one flag"))
+        let set = try store.predictionSet(run: 2)
+        let pulsatile = Set(flags.filter { $0.has(.pulsatileArtifact) }.map(\.patientID))
+        let all = try Evaluator.evaluate(set, options: StatisticsOptions(resamples: 0))
+        let kept = try Evaluator.evaluate(set.filter { !pulsatile.contains($0.patientID) }, options: StatisticsOptions(resamples: 0))
+        XCTAssertTrue(text.contains("on the \(all.labelled) labelled patients: \(ReportSectionsFixture.estimate(all.accuracy)). Without the \(pulsatile.count) patients flagged pulsatile_artifact: \(ReportSectionsFixture.estimate(kept.accuracy)) on \(kept.labelled) patients"), "accuracy with and without")
+        let rows = layout.split(separator: "\n")
+        for kind in FlagKind.allCases {
+            let fired = flags.filter { $0.has(kind) }
+            guard !fired.isEmpty else { continue }
+            let healthy = fired.filter { $0.label == 0 }.count, sick = fired.filter { ($0.label ?? 0) > 0 }.count
+            let row = rows.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(kind.rawValue + " ") && $0.contains(" \(fired.count) ") }
+            let numbers = row.map { $0.split(separator: " ").compactMap { Int($0) } } ?? []
+            XCTAssertEqual(numbers.suffix(2), [healthy, sick], "\(kind.rawValue): \(row ?? "no row with \(fired.count) patients")")
+        }
+        // The patient table: one row per flag that fired, each with its first reason.
+        let findings = flagged.flatMap(\.findings)
+        XCTAssertEqual(text.components(separatedBy: "Measurements that fired it").count - 1 >= 1, true)
+        for f in findings.prefix(5) { XCTAssertTrue(text.contains(f.reasons[0]), "reason \(f.reasons[0])") }
+
+        // The same options give the same bytes, drift permutations and all.
+        let again = try ReportCLIFixture.artifacts("report-sections-again").appendingPathComponent("qa-report.pdf")
+        XCTAssertEqual(try report(a, ["--run", "2", "--baseline", "1", "--drift-reference", "3", "--verdict", a.verdict.path], out: again).status, 0)
+        XCTAssertEqual(try Data(contentsOf: pdf), try Data(contentsOf: again), "two renders differ")
+    }
+
+    func testReportWithoutStoredFlagsAndBadOptions() throws {
+        let a = try ReportSectionsFixture.audit()
+        let dir = try ReportCLIFixture.artifacts("report-sections-none")
+        let pdf = dir.appendingPathComponent("qa-report.pdf")
+        // Run 3 has no stored flags; a drift config silences one factor.
+        let config = dir.appendingPathComponent("drift.yaml")
+        try "factors:\n  image.noise_index: {enabled: false}\n".write(to: config, atomically: true, encoding: .utf8)
+        let r = try report(a, ["--run", "3", "--drift-reference", "2", "--drift-config", config.path], out: pdf)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try ReportSectionsFixture.check(pdf, ids: a.ids)
+        let (text, _) = try ReportSectionsFixture.text(pdf)
+        XCTAssertTrue(text.contains("Not computed: the audit store holds no failure-mode flags for this run"))
+        XCTAssertTrue(text.contains("mlung-audit flags --run 3 --db \(a.db)"))
+        XCTAssertTrue(text.contains("No release gates were evaluated"))
+        XCTAssertFalse(text.contains("noise index"), "the disabled factor is left out")
+        XCTAssertTrue(text.contains("outside air"))
+
+        // The verdict judged run 2; run 4 is the same model on the same cohort with the same settings.
+        let rerun = dir.appendingPathComponent("rerun.pdf")
+        let r4 = try report(a, ["--run", "4", "--verdict", a.verdict.path], out: rerun)
+        XCTAssertEqual(r4.status, 0, r4.stderr)
+        let (rerunText, _) = try ReportSectionsFixture.text(rerun)
+        XCTAssertTrue(rerunText.contains("run 2 against baseline run 1 (same model, cohort and settings as run 4) · FAIL"), "the rerun's verdict")
+        XCTAssertTrue(rerunText.contains("Overall verdict FAIL"))
+
+        // A verdict of another run (other cohort), a missing verdict file, --drift-config alone.
+        XCTAssertEqual(try report(a, ["--run", "3", "--verdict", a.verdict.path], out: dir.appendingPathComponent("x.pdf")).status, 65)
+        XCTAssertEqual(try report(a, ["--run", "2", "--verdict", dir.appendingPathComponent("none.json").path], out: dir.appendingPathComponent("x.pdf")).status, 65)
+        XCTAssertEqual(try report(a, ["--run", "2", "--drift-config", config.path], out: dir.appendingPathComponent("x.pdf")).status, 64)
+        XCTAssertEqual(try report(a, ["--run", "2", "--drift-reference", "9"], out: dir.appendingPathComponent("x.pdf")).status, 74)
+    }
+
+    func testGalleryShowsStoredFlagsAndFiltersFlagged() throws {
+        let a = try ReportSectionsFixture.audit()
+        let dir = try ReportCLIFixture.artifacts("gallery-flagged")
+        let store = try AuditStore(path: a.db)
+        let flags = try store.loadFlags(run: 2)
+        let flagged = flags.filter { !$0.findings.isEmpty }
+        let pdf = dir.appendingPathComponent("gallery.pdf")
+        let r = try CLI.run(["gallery", "--run", "2", "--db", a.db, "--templates", ReportCLIFixture.templates, "--filter", "flagged",
+                             "--out", pdf.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\(flagged.count) cases"), r.stdout)
+        try ReportSectionsFixture.check(pdf, ids: a.ids)
+        let info = try ReportCLIFixture.info(pdf.path)
+        XCTAssertEqual(info["Pages"], String(flagged.count + 1))
+        let (text, _) = try ReportSectionsFixture.text(pdf)
+        for p in flagged {
+            for f in p.findings {
+                XCTAssertTrue(text.contains(f.reasons[0]), "\(f.flag.rawValue): \(f.reasons[0])")
+            }
+        }
+        XCTAssertEqual(text.components(separatedBy: "## Flags").count, 1, "markup does not leak")
+        XCTAssertTrue(text.contains("Flags (\(flagged[0].findings.count))"))
+
+        // Combined with the answer: healthy patients called sick that fired a flag.
+        let export = try store.export(run: 2, slices: false)
+        let fp = Set(export.patients.filter { $0.status == "ok" && $0.label == 0 && $0.predicted != 0 }.map(\.patientID))
+        let both = flagged.filter { fp.contains($0.patientID) }.count
+        let combined = try CLI.run(["gallery", "--run", "2", "--db", a.db, "--templates", ReportCLIFixture.templates, "--filter", "fp,flagged",
+                                    "--out", dir.appendingPathComponent("fp-flagged.pdf").path])
+        XCTAssertEqual(combined.status, 0, combined.stderr)
+        XCTAssertTrue(combined.stdout.contains("\(both) cases"), combined.stdout)
+
+        // No stored flags: --filter flagged is bad input naming the command; other filters say "not evaluated".
+        let none = try CLI.run(["gallery", "--run", "3", "--db", a.db, "--templates", ReportCLIFixture.templates, "--filter", "flagged",
+                                "--out", dir.appendingPathComponent("none.pdf").path])
+        XCTAssertEqual(none.status, 65, none.stderr)
+        XCTAssertTrue(none.stderr.contains("mlung-audit flags --run 3"), none.stderr)
+        XCTAssertEqual(try CLI.run(["gallery", "--run", "2", "--db", a.db, "--filter", "fp,nonsense", "--out", "x.pdf"]).status, 64)
     }
 }

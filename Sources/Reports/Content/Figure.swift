@@ -20,5 +20,6 @@ public struct Figure: Sendable {
     public init(_ plot: ReliabilityDiagram) { body = plot }
     public init(_ plot: ConfusionMatrixPlot) { body = plot }
     public init(_ plot: HistogramPlot) { body = plot }
+    public init(_ plot: BarChart) { body = plot }
     public init(_ strip: SliceStrip) { body = strip }
 }

@@ -135,7 +135,7 @@ struct BlockLayout {
             switch kind {
             case .pass: return (Palette.pass, Palette.passFill)
             case .fail: return (Palette.fail, Palette.failFill)
-            case .warn: return (Palette.warn, Palette.warnFill)
+            case .warn, .error: return (Palette.warn, Palette.warnFill)
             case .note: return (Palette.note, Palette.noteFill)
             }
         }()

@@ -9,9 +9,13 @@ extension ReportModel {
     /// - `policy` is needed here only to print failure reasons without identifiers; patient
     ///   ids and dates in tables still go through `content(policy:)`.
     /// - `reproductionCommand` is printed verbatim in the appendix.
-    /// - Sections with no data in the store yet (release gates, failure modes, drift) are left
-    ///   empty and the templates print them as "not evaluated".
-    public init(audit data: AuditStore.RunReportData, policy: IdentifierPolicy, reproductionCommand: String) {
+    /// - `flags`: the run's stored failure-mode flags (`FlagsSection(record:...)`), or
+    ///   `FlagsSection.notComputed(command:)`; `drift`: the drift analysis against a reference run
+    ///   (`DriftSection(report:...)`); `gates`: the release gates of a nightly verdict
+    ///   (`NightlyVerdictFile.gates`), judged by `gateSource`. Sections left nil or empty are
+    ///   printed as "not evaluated".
+    public init(audit data: AuditStore.RunReportData, policy: IdentifierPolicy, reproductionCommand: String,
+                flags: FlagsSection? = nil, drift: DriftSection? = nil, gates: [GateResult] = [], gateSource: String? = nil) {
         let cand = data.candidate, base = data.baseline
         var candidateID = AuditDisplay.identity(cand)
         var baselineID = base.map(AuditDisplay.identity)
@@ -132,10 +136,12 @@ extension ReportModel {
             firstStudy: dates.first, lastStudy: dates.last)
 
         let finished = AuditDisplay.timestamp(cand.run.endedAt ?? cand.run.startedAt)
-        let cover = CoverInfo(candidate: candidateID, baseline: baselineID, cohort: cohort, runID: String(cand.run.id),
+        var cover = CoverInfo(candidate: candidateID, baseline: baselineID, cohort: cohort, runID: String(cand.run.id),
                               baselineRunID: base.map { String($0.run.id) }, toolVersion: AuditLibrary.toolVersion,
                               runFinished: finished, site: "audit store \(URL(fileURLWithPath: data.storePath).lastPathComponent), host \(cand.run.host)",
-                              gates: [])
+                              gates: gates)
+
+        cover.gateSource = gates.isEmpty ? nil : gateSource
 
         // Appendix: every setting, the tests behind the stars, notes and failures.
         var settings: [(String, String)] = []
@@ -173,9 +179,12 @@ extension ReportModel {
             ("Calibration", "\(o.calibrationBins) equal-width bins of the top-class confidence"),
             ("Subgroups", data.cohort.metadataColumns.isEmpty ? "none: the manifest has no metadata column"
                 : "by every manifest metadata column with at most \(AuditStore.reportSubgroupMaximumLevels) distinct values (of \(data.cohort.metadataColumns.joined(separator: ", "))); REVIEW when a class has fewer than \(o.minimumPositives) positives or \(o.minimumNegatives) negatives"),
-            ("Release gates", "not evaluated: no gate configuration was given"),
-            ("Failure modes", "not evaluated: no failure-mode rules have run on this audit"),
-            ("Drift", "not evaluated: no drift reference was given"),
+            ("Release gates", gates.isEmpty ? "not evaluated: no gate verdict was given" : "\(gates.count) gates from \(gateSource ?? "a gate verdict")"),
+            ("Failure modes", flags.map { f in f.computed
+                ? "stored flags of run \(cand.run.id), computed \(f.computedAt) by MLung Audit \(f.toolVersion)" + (f.settings.isEmpty ? "" : "; \(f.settings)")
+                : "not computed for run \(cand.run.id): \(f.computeCommand)" } ?? "not evaluated: no failure-mode rules have run on this audit"),
+            ("Drift", drift?.analysis.map { "DriftAnalyzer: \($0.candidateRun) against \($0.referenceRun); \($0.multipleTesting)" }
+                ?? "not evaluated: no drift reference was given"),
             ("Pseudonyms", "HMAC-SHA-256 with this audit store's secret; dates shifted by one offset for the store"),
         ]
 
@@ -216,7 +225,7 @@ extension ReportModel {
 
         self.init(cover: cover, classNames: classNames, subgroupMetric: "Accuracy (share of labelled patients diagnosed right)",
                   metrics: metrics, rocCurves: curves, confusionMatrices: confusion, reliability: calibration,
-                  subgroups: subgroups, flips: flips, failureModes: [], drift: nil,
-                  appendix: AppendixInfo(settings: settings, reproductionCommand: reproductionCommand, notes: notes))
+                  subgroups: subgroups, flips: flips, failureModes: [], drift: drift,
+                  appendix: AppendixInfo(settings: settings, reproductionCommand: reproductionCommand, notes: notes), flags: flags)
     }
 }

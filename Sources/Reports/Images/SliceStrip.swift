@@ -59,7 +59,11 @@ public struct SliceStrip: Sendable, FigureBody {
             }
             cx.strokeRect(placed, Palette.mutedInk, width: 0.4)
             if let caption = s.caption {
-                cx.text(caption, x: placed.midX, baseline: placed.maxY + 9, font: Font(.sans, 6.8), color: Palette.ink, anchor: .center)
+                // Smaller type when the caption is wider than its cell (down to 5 pt), so it never runs off the strip.
+                let room = cellWidth + gap - 2
+                let natural = cx.width(caption, Font(.sans, 6.8))
+                let size = natural > room ? max(5.0, 6.8 * room / natural) : 6.8
+                cx.text(caption, x: placed.midX, baseline: placed.maxY + 9, font: Font(.sans, size), color: Palette.ink, anchor: .center)
             }
             imageBottom = max(imageBottom, placed.maxY)
         }

@@ -79,9 +79,13 @@ public struct DriftSection: Sendable {
     public var currentCohort: String
     public var features: [DriftFeature]
     public var psiThreshold: Double
-    public init(referenceCohort: String, currentCohort: String, features: [DriftFeature], psiThreshold: Double) {
+    /// The full drift analysis (`report --drift-reference`); when set, the section shows its
+    /// verdict, factors and plots instead of `features`.
+    public var analysis: DriftAnalysis?
+    public init(referenceCohort: String, currentCohort: String, features: [DriftFeature], psiThreshold: Double,
+                analysis: DriftAnalysis? = nil) {
         self.referenceCohort = referenceCohort; self.currentCohort = currentCohort
-        self.features = features; self.psiThreshold = psiThreshold
+        self.features = features; self.psiThreshold = psiThreshold; self.analysis = analysis
     }
 }
 

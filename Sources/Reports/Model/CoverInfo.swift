@@ -34,10 +34,14 @@ public struct CohortInfo: Sendable {
 /// The outcome of one release gate.
 public enum GateOutcome: String, Sendable {
     case pass, fail, warn
+    /// The gate could not be judged (a figure undefined, an input missing): the nightly verdict's `error`.
+    case error
     case notEvaluated = "not evaluated"
 
     var cellStyle: ReportTable.CellStyle {
-        switch self { case .pass: return .pass; case .fail: return .fail; case .warn: return .warn; case .notEvaluated: return .muted }
+        switch self {
+        case .pass: return .pass; case .fail: return .fail; case .warn, .error: return .warn; case .notEvaluated: return .muted
+        }
     }
 }
 
@@ -47,8 +51,13 @@ public struct GateResult: Sendable {
     public var criterion: String
     public var observed: String
     public var outcome: GateOutcome
-    public init(name: String, criterion: String, observed: String, outcome: GateOutcome) {
+    /// The cohort (and run) the gate was judged on, when the gates come from several cohorts.
+    public var group: String?
+    /// What the gate found, in words (e.g. the baseline and candidate values and the p-value).
+    public var detail: String?
+    public init(name: String, criterion: String, observed: String, outcome: GateOutcome, group: String? = nil, detail: String? = nil) {
         self.name = name; self.criterion = criterion; self.observed = observed; self.outcome = outcome
+        self.group = group; self.detail = detail
     }
 }
 
@@ -65,6 +74,8 @@ public struct CoverInfo: Sendable {
     /// Site or organisation producing the report.
     public var site: String
     public var gates: [GateResult]
+    /// Where the gates were judged, e.g. "nightly verdict verdict.json (mlung-audit/nightly/1), model ..."; nil for none.
+    public var gateSource: String?
 
     public init(candidate: ModelIdentity, baseline: ModelIdentity?, cohort: CohortInfo, runID: String,
                 baselineRunID: String?, toolVersion: String, runFinished: String, site: String, gates: [GateResult]) {
@@ -73,9 +84,10 @@ public struct CoverInfo: Sendable {
         self.site = site; self.gates = gates
     }
 
-    /// Fail if any gate failed, else warn if any warned, else pass.
+    /// Fail if any gate failed, else error if any could not be judged, else warn if any warned, else pass.
     public var verdict: GateOutcome {
         if gates.contains(where: { $0.outcome == .fail }) { return .fail }
+        if gates.contains(where: { $0.outcome == .error }) { return .error }
         if gates.contains(where: { $0.outcome == .warn }) { return .warn }
         if gates.isEmpty { return .notEvaluated }
         return .pass

@@ -1,10 +1,22 @@
-/// A flag that fired on a case, with the measurement that fired it.
+/// A flag that fired on a case, with the measurements that fired it.
 public struct GalleryFlag: Sendable {
     public var name: String
-    public var measurement: String
-    public var threshold: String
+    /// `flag`, or the flag's level (`probable`, `suspected`, `regressed`, ...).
+    public var level: String
+    /// Why it fired: each a measurement against its threshold ("lung volume 2.31 L outside 2.5-9 L").
+    public var reasons: [String]
+    /// Every measurement of the flag's detector: (name, value).
+    public var measurements: [(String, String)]
+    /// The slices concerned, 1-based ("4-6, 9"), or empty.
+    public var slices: String
+
+    public init(name: String, level: String = "flag", reasons: [String], measurements: [(String, String)], slices: String = "") {
+        self.name = name; self.level = level; self.reasons = reasons; self.measurements = measurements; self.slices = slices
+    }
+
+    /// One measurement and the threshold it crossed.
     public init(name: String, measurement: String, threshold: String) {
-        self.name = name; self.measurement = measurement; self.threshold = threshold
+        self.init(name: name, reasons: ["\(measurement) (fires at \(threshold))"], measurements: [])
     }
 }
 
@@ -100,8 +112,12 @@ public struct GalleryModel: Sendable {
                               .init(Format.fixed(c.sliceVoteProbabilities[k], digits: 3), k == voted ? .bold : .normal),
                               .init(notes.joined(separator: ", "), .muted)])
             })
-            tables["\(id)-flags"] = ReportTable(columns: [.init("Flag"), .number("Measurement"), .number("Fires at")],
-                rows: c.flags.map { .init([.init($0.name, .bold), .init($0.measurement), .init($0.threshold)]) })
+            tables["\(id)-flags"] = ReportTable(columns: [.init("Flag"), .init("What fired it"), .init("Measurements")],
+                rows: c.flags.map { f in
+                    .init([.init(f.level == "flag" ? f.name : "\(f.name) (\(f.level))", .bold),
+                           .init(f.reasons.joined(separator: "; ") + (f.slices.isEmpty ? "" : " [slices \(f.slices)]")),
+                           .init(f.measurements.map { "\($0.0) \($0.1)" }.joined(separator: ", "), .muted)])
+                })
             caseValues.append([
                 "number": .text(String(i + 1)), "patient": .text(policy.display(c.patient)),
                 "date": c.studyDate.map { .text(policy.display($0)) } ?? .flag(false),
@@ -112,6 +128,7 @@ public struct GalleryModel: Sendable {
                 "correct": .flag(c.classNames[predicted] == c.truth),
                 "strips": .list(stripIDs), "probs": .text("\(id)-probs"),
                 "flags": .text("\(id)-flags"), "hasFlags": .flag(!c.flags.isEmpty),
+                "flagCount": .text(String(c.flags.count)),
                 "sliceCount": .text(c.sliceCount.map { $0 > c.slices.count ? "\(c.slices.count) of \($0)" : String(c.slices.count) }
                                     ?? String(c.slices.count)),
             ])

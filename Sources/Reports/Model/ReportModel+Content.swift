@@ -40,11 +40,21 @@ extension ReportModel {
         ]
         fields["cover"] = FieldList(coverFields)
 
-        tables["gates"] = ReportTable(columns: [
-            .init("Gate"), .init("Criterion"), .init("Observed", .right), .init("Outcome", .center),
-        ], rows: c.gates.map { g in
-            .init([.init(g.name, .bold), .init(g.criterion), .init(g.observed), .init(g.outcome.rawValue.uppercased(), g.outcome.cellStyle)])
-        })
+        let gateDetails = c.gates.contains { $0.detail != nil }
+        var gateRows: [ReportTable.Row] = []
+        var lastGateGroup: String? = nil
+        for g in c.gates {
+            if let group = g.group, group != lastGateGroup { gateRows.append(.group(group)); lastGateGroup = group }
+            var cells: [ReportTable.Cell] = [.init(g.name, .bold), .init(g.criterion), .init(g.observed)]
+            if gateDetails { cells.append(.init(g.detail ?? "", .muted)) }
+            cells.append(.init(g.outcome.rawValue.uppercased(), g.outcome.cellStyle))
+            gateRows.append(.init(cells))
+        }
+        var gateColumns: [ReportTable.Column] = [.init("Gate"), .init("Criterion"), .init("Observed", .right)]
+        if gateDetails { gateColumns.append(.init("What was found")) }
+        gateColumns.append(.init("Outcome", .center))
+        tables["gates"] = ReportTable(columns: gateColumns, rows: gateRows,
+                                      note: c.gateSource.map { "Judged by \($0). ERROR: the gate could not be judged." })
 
         // Metrics, grouped by class; overall metrics first.
         var metricRows: [ReportTable.Row] = []
@@ -147,8 +157,14 @@ extension ReportModel {
                    .init(f.severity.rawValue.uppercased(), f.severity.cellStyle)])
         })
 
+        let flagsValue: TemplateValue = flags.map { flagsContent($0, policy: policy, tables: &tables) } ?? .flag(false)
+
         var driftList: [TemplateValue] = []
-        if let d = drift {
+        var driftAnalysisValue: TemplateValue = .flag(false)
+        if let d = drift, let a = d.analysis {
+            driftAnalysisValue = driftAnalysisContent(a, reference: d.referenceCohort, candidate: d.currentCohort,
+                                                      tables: &tables, fields: &fields, figures: &figures, list: &driftList)
+        } else if let d = drift {
             tables["drift"] = ReportTable(columns: [
                 .init("Feature"), .number("PSI"), .number("KS D"), .number("p"), .init("Status", .center),
             ], rows: d.features.map { f in
@@ -179,6 +195,7 @@ extension ReportModel {
         let verdict = c.verdict
         let failed = c.gates.filter { $0.outcome == .fail }
         let warned = c.gates.filter { $0.outcome == .warn }
+        let errored = c.gates.filter { $0.outcome == .error }
         let summaryClasses: [TemplateValue] = classNames.map { name in
             let rows = metrics.filter { $0.className == name }
             return ["name": .text(name), "metrics": .list(rows.map { m in
@@ -198,12 +215,17 @@ extension ReportModel {
             "run": ["id": .text(c.runID), "finished": .text(c.runFinished), "site": .text(c.site), "tool": .text(c.toolVersion)],
             "verdict": [
                 "kind": .text(verdict == .notEvaluated ? "note" : verdict.rawValue),
+                "gateNote": .flag(c.gateSource != nil),
                 "word": .text(verdict.rawValue.uppercased()),
                 "pass": .flag(verdict == .pass), "fail": .flag(verdict == .fail), "warn": .flag(verdict == .warn),
                 "gateCount": .text(String(c.gates.count)), "evaluated": .flag(!c.gates.isEmpty),
                 "failedCount": .text(String(failed.count)), "warnedCount": .text(String(warned.count)),
                 "failedNames": .text(failed.map(\.name).joined(separator: ", ")),
                 "warnedNames": .text(warned.map(\.name).joined(separator: ", ")),
+                "error": .flag(verdict == .error), "errorCount": .text(String(errored.count)),
+                "errorNames": .text(errored.map(\.name).joined(separator: ", ")),
+                "passedCount": .text(String(c.gates.filter { $0.outcome == .pass }.count)),
+                "source": c.gateSource.map { .text($0) } ?? .flag(false),
             ],
             "identifiers": ["pseudonymised": .flag(policy.isPseudonymised)],
             "summary": ["classes": .list(summaryClasses)],
@@ -213,8 +235,10 @@ extension ReportModel {
                 "fixed": .text(String(fixed)), "broken": .text(String(broken)),
                 "other": .text(String(flips.count - fixed - broken)),
             ],
-            "failureModes": ["any": .flag(!failureModes.isEmpty), "count": .text(String(failureModes.count)),
+            "failureModes": ["any": .flag(!failureModes.isEmpty || flags != nil), "legacy": .flag(!failureModes.isEmpty),
+                             "count": .text(String(failureModes.count)),
                              "top": .text(failureModes.max(by: { $0.cases < $1.cases })?.mode ?? "")],
+            "flags": flagsValue,
             "subgroups": ["any": .flag(!subgroups.isEmpty), "metric": .text(subgroupMetric),
                           "flagged": .text(String(subgroups.filter(\.flagged).count)), "count": .text(String(subgroups.count))],
             "roc": .list(rocList),
@@ -224,7 +248,8 @@ extension ReportModel {
                 ["reference": .text(d.referenceCohort), "current": .text(d.currentCohort),
                  "featureCount": .text(String(d.features.count)), "shiftedCount": .text(String(shiftedFeatures.count)),
                  "shiftedNames": .text(shiftedFeatures.joined(separator: ", ")), "anyShifted": .flag(!shiftedFeatures.isEmpty),
-                 "psiThreshold": .text(Format.fixed(d.psiThreshold, digits: 2)), "figures": .list(driftList)]
+                 "psiThreshold": .text(Format.fixed(d.psiThreshold, digits: 2)), "figures": .list(driftList),
+                 "analysis": driftAnalysisValue]
             } ?? .flag(false),
             "examples": .flag(exampleSlices != nil),
             "appendix": ["command": .text(appendix.reproductionCommand), "notes": .list(appendix.notes.map { .text($0) })],

@@ -14,6 +14,8 @@ public struct ReportModel: Sendable {
     public var flips: [FlipCase]
     public var failureModes: [FailureModeRow]
     public var drift: DriftSection?
+    /// The stored failure-mode flags of the run; nil: the legacy `failureModes` rows (or "not evaluated").
+    public var flags: FlagsSection?
     public var appendix: AppendixInfo
     /// Example slices for the failure-mode section (optional).
     public var exampleSlices: SliceStrip?
@@ -21,10 +23,10 @@ public struct ReportModel: Sendable {
     public init(cover: CoverInfo, classNames: [String], subgroupMetric: String, metrics: [MetricRow], rocCurves: [ROCCurve],
                 confusionMatrices: [ConfusionMatrix], reliability: [ReliabilitySeries], subgroups: [SubgroupRow],
                 flips: [FlipCase], failureModes: [FailureModeRow], drift: DriftSection?, appendix: AppendixInfo,
-                exampleSlices: SliceStrip? = nil) {
+                exampleSlices: SliceStrip? = nil, flags: FlagsSection? = nil) {
         self.cover = cover; self.classNames = classNames; self.subgroupMetric = subgroupMetric; self.metrics = metrics
         self.rocCurves = rocCurves; self.confusionMatrices = confusionMatrices; self.reliability = reliability
         self.subgroups = subgroups; self.flips = flips; self.failureModes = failureModes; self.drift = drift
-        self.appendix = appendix; self.exampleSlices = exampleSlices
+        self.appendix = appendix; self.exampleSlices = exampleSlices; self.flags = flags
     }
 }

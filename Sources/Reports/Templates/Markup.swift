@@ -8,11 +8,14 @@ struct Span: Equatable {
 /// The kinds of callout box.
 public enum CalloutKind: String, Sendable, CaseIterable {
     case pass, fail, warn, note
+    /// Could not be judged (e.g. a release gate whose figure is undefined).
+    case error
 
     var label: String {
         switch self {
         case .pass: return "PASS"
         case .fail: return "FAIL"
+        case .error: return "ERROR"
         case .warn: return "WARNING"
         case .note: return "NOTE"
         }
