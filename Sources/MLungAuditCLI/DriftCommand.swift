@@ -1,6 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
+import Model
 import Yams
 
 /// `mlung-audit drift`: is a candidate run's data still data the model understands?
@@ -9,7 +10,10 @@ struct DriftCommand: ParsableCommand {
         commandName: "drift",
         abstract: "Compare a candidate run with a reference run: acquisition, images, outputs, features, accuracy.",
         discussion: """
-        Both runs come from the audit store (--db); the candidate may be unlabelled. Every factor \
+        Both runs come from the audit store (--db); the candidate may be unlabelled. With \
+        --candidate-manifest M --model W instead of --candidate, the model is first run on the \
+        new cohort into the store (like `run`: resumable; a finished run of the same model, \
+        manifest, label and settings is reused), then compared. Every factor \
         gets a test, an effect size, a Holm-adjusted p-value and a verdict; the report ends with \
         the overall verdict and the top contributing factors. --config overrides thresholds \
         (YAML or JSON; example: templates/drift.yaml). Details: docs/drift.md. \
@@ -26,7 +30,22 @@ struct DriftCommand: ParsableCommand {
     var reference: Int
 
     @Option(help: ArgumentHelp("The candidate run (new scanner, site or protocol).", valueName: "run"))
-    var candidate: Int
+    var candidate: Int?
+
+    @Option(help: ArgumentHelp("Instead of --candidate: a cohort manifest to run --model on first (resumable).", valueName: "manifest"))
+    var candidateManifest: String?
+
+    @Option(help: ArgumentHelp("With --candidate-manifest: the weight file to run.", valueName: "weights"))
+    var model: String?
+
+    @Option(help: "With --candidate-manifest: the run's label (as `run --label`).")
+    var label: String = "audit"
+
+    @Option(help: "With --candidate-manifest: CPU threads of the run.")
+    var threads: Int = 2
+
+    @Option(help: "With --candidate-manifest: slices per forward pass.")
+    var batch: Int = 8
 
     @Option(help: "The audit store.")
     var db: String = "mlung-audit.sqlite"
@@ -36,6 +55,35 @@ struct DriftCommand: ParsableCommand {
 
     @Flag(help: "Write the JSON report (schema mlung-audit/drift/1) instead of text.")
     var json = false
+
+    func validate() throws {
+        switch (candidate, candidateManifest) {
+        case (nil, nil): throw ValidationError("give --candidate RUN or --candidate-manifest FILE with --model WEIGHTS")
+        case (.some, .some): throw ValidationError("--candidate and --candidate-manifest exclude each other")
+        case (nil, .some): if model == nil { throw ValidationError("--candidate-manifest needs --model WEIGHTS") }
+        case (.some, nil): if model != nil { throw ValidationError("--model goes with --candidate-manifest") }
+        }
+        guard threads >= 1, batch >= 1 else { throw ValidationError("--threads and --batch must be at least 1") }
+    }
+
+    /// Runs `model` on the candidate manifest into the store (the `run` machinery), or reuses
+    /// the newest finished run of the same model, manifest, label and settings. Returns the
+    /// run id and its failed patients.
+    func runCandidate(manifestPath: String, weights: String, store: AuditStore) throws -> (run: Int, failed: [String: String]) {
+        let engine = try MLungSys(contentsOf: URL(fileURLWithPath: weights))
+        let manifest = try CohortManifest(contentsOf: manifestPath)
+        let runner = AuditRunner(store: store, engine: engine, manifest: manifest,
+                                 options: EngineOptions(threads: threads, batch: batch), label: label)
+        let progress = ProgressReporter(total: manifest.entries.count)
+        let outcome = try DriftCandidateRun.runOrReuse(runner) { progress.handle($0) }
+        if let summary = outcome.summary {
+            progress.finish()
+            printError("candidate: run \(summary.runID): \(summary.succeeded) ok, \(summary.failed) failed, \(summary.reused) reused slice outputs (store \(db))")
+        } else {
+            printError("candidate: reusing finished run \(outcome.runID) (label \(label)) of \(manifestPath)")
+        }
+        return (outcome.runID, outcome.failures)
+    }
 
     func run() throws {
         var report: DriftReport?
@@ -54,10 +102,20 @@ struct DriftCommand: ParsableCommand {
                 }
                 guard FileManager.default.fileExists(atPath: db) else { throw StoreError(path: db, message: "no such audit store") }
                 let store = try AuditStore(path: db)
-                for id in [reference, candidate] where try store.run(id: id) == nil {
-                    throw IngestError.invalidArgument(reason: "\(db): no run \(id)")
+                guard try store.run(id: reference) != nil else { throw IngestError.invalidArgument(reason: "\(db): no run \(reference)") }
+                let outcome: (run: Int, failed: [String: String])
+                if let candidate {
+                    guard try store.run(id: candidate) != nil else { throw IngestError.invalidArgument(reason: "\(db): no run \(candidate)") }
+                    outcome = (candidate, [:])
+                } else {
+                    outcome = try runCandidate(manifestPath: candidateManifest!, weights: model!, store: store)
                 }
-                report = try DriftAnalyzer.analyze(store: store, reference: reference, candidate: candidate, config: settings)
+                let (candidateRun, failed) = outcome
+                report = try DriftAnalyzer.analyze(store: store, reference: reference, candidate: candidateRun, config: settings)
+                if !failed.isEmpty {
+                    printError("candidate run \(candidateRun): \(failed.count) patient(s) failed and are left out: " + failed.keys.sorted().joined(separator: ", "))
+                    report?.notes.append("candidate run \(candidateRun): \(failed.count) patient(s) failed and are left out (" + failed.keys.sorted().joined(separator: ", ") + ")")
+                }
             } catch let e as DriftError {
                 throw IngestError.invalidArgument(reason: e.description)
             } catch let e as StatisticsError {

@@ -11,7 +11,11 @@ struct SynthCommand: ParsableCommand {
         Writes one CT series per patient under OUT (OUT/<id>/IM0001.dcm ...), OUT/manifest.csv
         (patient_id,path,series_uid,label and the generation parameters) and OUT/slices.csv
         (per-slice lung, lesion and artifact areas). Deterministic for equal options.
-        Profiles: scanner-a (reference), scanner-b (new scanner), scanner-c (low dose, soft).
+        Profiles: scanner-a (reference), scanner-b (new scanner), scanner-c (low dose, soft), and
+        scanner-a with one known shift each: scanner-a-noise2, scanner-a-sharp, scanner-a-hu25,
+        scanner-a-thick. --profile-override changes single settings of the chosen profile
+        (keys: noise, noise_grain, blur, sharpen, sharpen_radius, hu_gain, hu_offset, thickness,
+        spacing, kernel, manufacturer, model, kvp, exposure, tube_current).
         See docs/synthetic.md.
         """
     )
@@ -25,8 +29,12 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64
 
-    @Option(help: "Scanner profile: scanner-a, scanner-b or scanner-c.")
+    @Option(help: "Scanner profile: scanner-a, scanner-b, scanner-c, scanner-a-noise2, scanner-a-sharp, scanner-a-hu25 or scanner-a-thick.")
     var profile: String = "scanner-a"
+
+    @Option(help: ArgumentHelp("Change settings of the profile, e.g. noise=28,hu_offset=25 (see docs/synthetic.md).",
+                               valueName: "key=value,..."))
+    var profileOverride: String?
 
     @Option(help: "Class shares, e.g. healthy=0.4,covid19=0.2,h1n1=0.2,cap=0.2.")
     var mix: String = "healthy=0.4,covid19=0.2,h1n1=0.2,cap=0.2"
@@ -51,6 +59,7 @@ struct SynthCommand: ParsableCommand {
         do {
             var o = SynthOptions(patients: patients, seed: seed)
             o.profile = try ScannerProfile.named(profile)
+            if let profileOverride { o.profile = try o.profile.overriding(profileOverride) }
             o.mix = try SynthOptions.parseMix(mix)
             o.artifactRate = artifactRate
             let parts = artifactAmplitude.split(separator: "-").compactMap { Double($0) }

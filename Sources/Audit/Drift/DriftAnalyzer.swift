@@ -146,7 +146,8 @@ public enum DriftAnalyzer {
         let drifting = factors.filter { $0.verdict == .drift }
         let overall: DriftReport.Overall = drifting.contains { $0.group.reachesOutputs } ? .outputDrift
             : (drifting.isEmpty ? .noDrift : .inputDrift)
-        let top = drifting.sorted { $0.severity > $1.severity }.prefix(config.topFactors).map(\.description)
+        let ranked = Self.rankContributors(drifting).prefix(config.topFactors)
+        let top = ranked.map(\.description)
         let inconclusive = factors.filter { $0.verdict == .inconclusive }.map(\.name)
         if !inconclusive.isEmpty {
             notes.append("large but not significant (more patients needed): " + inconclusive.joined(separator: ", "))
@@ -159,10 +160,43 @@ public enum DriftAnalyzer {
             .init(id: c.run.id, label: c.run.label, patients: c.patients.count, labelled: c.patients.filter { $0.label != nil }.count,
                   imagePatients: c.patients.filter { $0.image != nil }.count)
         }
-        return DriftReport(reference: info(ref), candidate: info(cand), overall: overall, topFactors: Array(top), factors: factors,
-                           performance: performance, config: config,
-                           multipleTesting: "Holm step-down over the \(tested.count) tested factors, family-wise error rate \(config.alpha)",
-                           notes: notes)
+        var report = DriftReport(reference: info(ref), candidate: info(cand), overall: overall, topFactors: Array(top), factors: factors,
+                                 performance: performance, config: config,
+                                 multipleTesting: "Holm step-down over the \(tested.count) tested factors, family-wise error rate \(config.alpha)",
+                                 notes: notes)
+        report.topFactorIDs = ranked.map(\.id)
+        return report
+    }
+
+    /// The drifting factors in the order the summary names them: first what the inputs are
+    /// (acquisition metadata, image statistics: the causes a person can act on), then what the
+    /// model says (outputs, accuracy), then the model's features (a consequence of any input
+    /// shift). Within a rank, by effect / minimum effect; ties (common with small cohorts,
+    /// where KS D = 1 for every fully separated factor) by the median shift in pooled
+    /// interquartile ranges, then by p and id.
+    static func rankContributors(_ drifting: [DriftFactor]) -> [DriftFactor] {
+        func rank(_ g: DriftFactor.Group) -> Int {
+            switch g {
+            case .metadata, .image: return 0
+            case .outputs, .performance: return 1
+            case .features: return 2
+            }
+        }
+        func standardisedShift(_ f: DriftFactor) -> Double {
+            guard let shift = f.shift, let r = f.reference, let c = f.candidate,
+                  let rq1 = r.q1, let rq3 = r.q3, let cq1 = c.q1, let cq3 = c.q3 else { return 0 }
+            let spread = ((rq3 - rq1) + (cq3 - cq1)) / 2
+            return spread > 0 ? abs(shift) / spread : (shift == 0 ? 0 : .greatestFiniteMagnitude)
+        }
+        return drifting.sorted { a, b in
+            if rank(a.group) != rank(b.group) { return rank(a.group) < rank(b.group) }
+            let sa = (a.severity * 1e9).rounded(), sb = (b.severity * 1e9).rounded()
+            if sa != sb { return sa > sb }
+            let ta = standardisedShift(a), tb = standardisedShift(b)
+            if ta != tb { return ta > tb }
+            if (a.pAdjusted ?? 1) != (b.pAdjusted ?? 1) { return (a.pAdjusted ?? 1) < (b.pAdjusted ?? 1) }
+            return a.id < b.id
+        }
     }
 
     static func performance(_ ref: DriftCohort, _ cand: DriftCohort, config: DriftConfig) throws -> DriftReport.Performance {

@@ -74,6 +74,8 @@ public struct DriftReport: Encodable, Sendable {
     public var overall: Overall
     /// The drifting factors, most severe first, in plain words.
     public var topFactors: [String]
+    /// The ids of `topFactors`, in the same order.
+    public var topFactorIDs: [String] = []
     public var factors: [DriftFactor]
     public var performance: Performance
     public var config: DriftConfig
@@ -82,7 +84,7 @@ public struct DriftReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, reference, candidate, overall, factors, performance, config, notes
-        case toolVersion = "tool_version", topFactors = "top_factors", multipleTesting = "multiple_testing"
+        case toolVersion = "tool_version", topFactors = "top_factors", topFactorIDs = "top_factor_ids", multipleTesting = "multiple_testing"
     }
 }
 

@@ -76,11 +76,102 @@ public struct ScannerProfile: Sendable, Equatable, Codable {
 
     public static let all = [scannerA, scannerB, scannerC]
 
+    /// Scanner-a with one known shift each, for the drift quality study (docs/drift.md,
+    /// tools/drift_quality_study.sh). Everything else, tags included, stays scanner-a's.
+    /// - `scanner-a-noise2`: twice the noise (tags unchanged: only the images show it);
+    /// - `scanner-a-sharp`: scanner-b's sharp kernel (blur, unsharp mask, finer noise grain)
+    ///   and its `SHARP` kernel tag;
+    /// - `scanner-a-hu25`: HU offset +25;
+    /// - `scanner-a-thick`: 7.5 mm slices every 7.5 mm (the tags say so).
+    public static let shiftProfiles: [ScannerProfile] = [
+        scannerA.overriding(name: "scanner-a-noise2") { $0.noise = 2 * scannerA.noise },
+        scannerA.overriding(name: "scanner-a-sharp") {
+            $0.kernel = "SHARP"; $0.blur = 0.45; $0.sharpen = 0.9; $0.sharpenRadius = 1.3; $0.noiseGrain = 0.6
+        },
+        scannerA.overriding(name: "scanner-a-hu25") { $0.huOffset = 25 },
+        scannerA.overriding(name: "scanner-a-thick") { $0.thicknessFactor = 3; $0.spacingFactor = 3 },
+    ]
+
+    /// Every named profile (`--profile`).
+    public static var known: [ScannerProfile] { all + shiftProfiles }
+
     public static func named(_ name: String) throws -> ScannerProfile {
-        guard let p = all.first(where: { $0.name == name.lowercased() }) else {
+        guard let p = known.first(where: { $0.name == name.lowercased() }) else {
             throw SynthError.invalidOption(name: "--profile", value: name,
-                                           reason: "unknown profile (known: \(all.map(\.name).joined(separator: ", ")))")
+                                           reason: "unknown profile (known: \(known.map(\.name).joined(separator: ", ")))")
         }
+        return p
+    }
+
+    func overriding(name: String, _ change: (inout ScannerProfile) -> Void) -> ScannerProfile {
+        var p = self
+        change(&p)
+        p.name = name
+        return p
+    }
+
+    /// Keys of `overriding(_:)` (`--profile-override`).
+    public static let overrideKeys = ["noise", "noise_grain", "blur", "sharpen", "sharpen_radius", "hu_gain", "hu_offset",
+                                      "thickness", "spacing", "kernel", "manufacturer", "model", "kvp", "exposure", "tube_current"]
+
+    /// The profile with some settings changed, from `key=value,...` (keys in `overrideKeys`;
+    /// `thickness` and `spacing` in mm, multiples of `renderSpacing`; `spacing` follows
+    /// `thickness` unless given). The name becomes `<name>+<text>` (it enters the UIDs and the
+    /// manifest), e.g. `scanner-a+noise=28+hu_offset=25`, so an override never reuses the plain
+    /// profile's UIDs. The header tags change
+    /// only where a tag key (`kernel`, `manufacturer`, `model`, `kvp`, `exposure`,
+    /// `tube_current`, `thickness`, `spacing`) is given.
+    public func overriding(_ text: String) throws -> ScannerProfile {
+        var p = self
+        func fail(_ reason: String) -> SynthError { .invalidOption(name: "--profile-override", value: text, reason: reason) }
+        func steps(_ mm: Double, _ key: String) throws -> Int {
+            let k = mm / renderSpacing
+            guard mm > 0, abs(k - k.rounded()) < 1e-9, k.rounded() >= 1, k.rounded() <= 20 else {
+                throw fail("\(key) must be a multiple of \(renderSpacing) mm between \(renderSpacing) and \(20 * renderSpacing)")
+            }
+            return Int(k.rounded())
+        }
+        var spacingGiven = false
+        let pairs = text.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) } }
+        guard !pairs.isEmpty else { throw fail("expected key=value pairs") }
+        for kv in pairs {
+            guard kv.count == 2, !kv[1].isEmpty else { throw fail("expected key=value pairs (keys: \(Self.overrideKeys.joined(separator: ", ")))") }
+            let key = kv[0].lowercased(), value = kv[1]
+            if ["kernel", "manufacturer", "model"].contains(key) {
+                guard value.count <= 64, value.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline }) else {
+                    throw fail("\(key) must be printable ASCII without backslashes, at most 64 characters")
+                }
+                switch key {
+                case "kernel": p.kernel = value
+                case "manufacturer": p.manufacturer = value
+                default: p.model = value
+                }
+                continue
+            }
+            guard let v = Double(value), v.isFinite else { throw fail("\(key) must be a number") }
+            func nonNegative() throws { if v < 0 { throw fail("\(key) must not be negative") } }
+            func positive() throws { if v <= 0 { throw fail("\(key) must be positive") } }
+            switch key {
+            case "noise": try nonNegative(); p.noise = v
+            case "noise_grain": try nonNegative(); p.noiseGrain = v
+            case "blur": try nonNegative(); p.blur = v
+            case "sharpen": try nonNegative(); p.sharpen = v
+            case "sharpen_radius": try positive(); p.sharpenRadius = v
+            case "hu_gain": try positive(); p.huGain = v
+            case "hu_offset":
+                guard abs(v) <= 500 else { throw fail("hu_offset must be within -500...500") }
+                p.huOffset = v
+            case "thickness":
+                p.thicknessFactor = try steps(v, key)
+                if !spacingGiven { p.spacingFactor = p.thicknessFactor }
+            case "spacing": p.spacingFactor = try steps(v, key); spacingGiven = true
+            case "kvp": try positive(); p.kvp = v
+            case "exposure": try positive(); p.exposure = v
+            case "tube_current": try positive(); p.tubeCurrent = v
+            default: throw fail("unknown key '\(kv[0])' (keys: \(Self.overrideKeys.joined(separator: ", ")))")
+            }
+        }
+        p.name = name + pairs.map { "+" + $0[0].lowercased() + "=" + $0[1] }.joined()
         return p
     }
 }
