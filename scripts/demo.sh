@@ -3,8 +3,10 @@
 #   1. generates the reference cohort (scanner A, with healthy pulsatile-artifact cases) and a
 #      new-scanner cohort (scanner B) as real DICOM, when missing;
 #   2. runs demo-v1 and demo-v2 on the reference cohort and demo-v2 on the new scanner;
-#   3. evaluates v2 against v1, judges the nightly regression gates, checks drift on the new
-#      scanner, renders the QA report and the failure-case gallery (healthy called sick).
+#   3. evaluates v2 against v1 (patients and, from the generator's truth, slices), judges the
+#      nightly regression gates, checks drift on the new scanner, computes the failure-mode
+#      flags, renders the QA reports (reference cohort with the gates; new scanner with the
+#      drift section) and the failure-case gallery (healthy called sick).
 # Everything lands in demo-out/ (the store demo-out/audit.sqlite, PDFs, JSON verdicts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,8 +41,9 @@ step "Audit run: demo-v2 on the new scanner"
 "$BIN" run --cohort "$OUT/cohort-b/manifest.csv" --model "$V2" --db "$DB" --label demo-v2-scanner-b
 
 step "Statistics: demo-v2 against demo-v1 (run 2 vs run 1)"
-"$BIN" evaluate --run 2 --baseline 1 --db "$DB" --subgroup artifact
-"$BIN" evaluate --run 2 --baseline 1 --db "$DB" --json > "$OUT/evaluation.json"
+# The generator's slices.csv carries per-slice lesion truth: slice-level metrics of the lesion head.
+"$BIN" evaluate --run 2 --baseline 1 --db "$DB" --subgroup artifact --slice-labels "$OUT/cohort-a/slices.csv"
+"$BIN" evaluate --run 2 --baseline 1 --db "$DB" --subgroup artifact --slice-labels "$OUT/cohort-a/slices.csv" --json > "$OUT/evaluation.json"
 
 step "Nightly regression gate: demo-v2 against the accepted demo-v1 run"
 cat > "$OUT/nightly.yaml" <<YAML
@@ -50,8 +53,9 @@ store: audit.sqlite
 cohorts:
   - name: reference-scanner-a
     manifest: cohort-a/manifest.csv
+    slice_labels: cohort-a/slices.csv
     baseline_run: "1"
-statistics: {seed: 20200, bootstrap: 2000}
+statistics: {seed: 20200, bootstrap: 2000, subgroups: [artifact, profile]}
 verdict: nightly-verdict.json
 gates:
   - {metric: accuracy, max_drop: 0.02, alpha: 0.05}
@@ -79,13 +83,20 @@ case $status in
   *) exit $status ;;
 esac
 
-step "QA report and failure-case gallery"
-"$BIN" report --run 2 --baseline 1 --db "$DB" --out "$OUT/qa-report.pdf"
+step "Failure-mode flags: demo-v2 on both scanners"
+"$BIN" flags --run 2 --baseline 1 --db "$DB"
+"$BIN" flags --run 3 --reference 2 --db "$DB" > /dev/null
+
+step "QA reports and failure-case gallery"
+# The reference-cohort report carries the nightly gates on its cover (the nightly reran
+# demo-v2 on the same cohort); the new-scanner report carries the drift section.
+"$BIN" report --run 2 --baseline 1 --db "$DB" --verdict "$OUT/nightly-verdict.json" --out "$OUT/qa-report.pdf"
+"$BIN" report --run 3 --drift-reference 2 --db "$DB" --out "$OUT/qa-report-scanner-b.pdf"
 "$BIN" gallery --run 2 --baseline 1 --db "$DB" --filter fp --out "$OUT/gallery.pdf"
 
 step "Done"
 echo "store:   $DB"
-echo "report:  $OUT/qa-report.pdf"
+echo "report:  $OUT/qa-report.pdf (new scanner: $OUT/qa-report-scanner-b.pdf)"
 echo "gallery: $OUT/gallery.pdf"
 echo "metrics: $OUT/evaluation.json"
 echo "nightly: $OUT/nightly-verdict.json"
