@@ -34,7 +34,7 @@ struct RunsCommand: ParsableCommand {
 
 /// `mlung-audit export`: one run as JSON.
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export one run (and its slices) as JSON.")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export one run (its patients, slices and stored failure-mode flags) as JSON.")
 
     @Option(name: .customLong("run"), help: "The run id.")
     var runID: Int

@@ -70,4 +70,61 @@ final class FlagsCLITests: XCTestCase {
         let missing = try CLI.run(["flags", "--run", "9", "--db", db])
         XCTAssertEqual(missing.status, 74)
     }
+
+    /// Issue 7 item 4: the run's JSON export carries each patient's stored flags once they
+    /// are computed (and none before), with undefined measurements as null.
+    func testExportIncludesStoredFlags() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try TestCohort.write(to: dir, patients: 3, slices: 6)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let run = try CLI.run(["run", "--cohort", manifest.path, "--model", model, "--db", db])
+        XCTAssertEqual(run.status, 0, run.stderr)
+
+        // Before `flags`: no flag keys at all.
+        let before = try CLI.run(["export", "--run", "1", "--db", db])
+        XCTAssertEqual(before.status, 0, before.stderr)
+        let b = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any])
+        XCTAssertNil(b["flagRun"])
+        for p in try XCTUnwrap(b["patients"] as? [[String: Any]]) { XCTAssertNil(p["flags"]) }
+
+        let flags = try CLI.run(["flags", "--run", "1", "--db", db])
+        XCTAssertEqual(flags.status, 0, flags.stderr)
+        let after = try CLI.run(["export", "--run", "1", "--db", db, "--slices"])
+        XCTAssertEqual(after.status, 0, after.stderr)
+        let a = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])
+        let flagRun = try XCTUnwrap(a["flagRun"] as? [String: Any])
+        XCTAssertEqual(flagRun["runID"] as? Int, 1)
+        XCTAssertTrue((flagRun["configJSON"] as? String ?? "").contains("pulsatile"))
+        let stored = try AuditStore(path: db).loadFlags(run: 1)
+        let patients = try XCTUnwrap(a["patients"] as? [[String: Any]])
+        XCTAssertEqual(patients.count, 3)
+        for p in patients {
+            let pid = try XCTUnwrap(p["patientID"] as? String)
+            let s = try XCTUnwrap(stored.first { $0.patientID == pid })
+            let f = try XCTUnwrap(p["flags"] as? [String: Any], "flags of \(pid)")
+            XCTAssertEqual(f["status"] as? String, s.status)
+            let fired = try XCTUnwrap(f["fired"] as? [[String: Any]])
+            XCTAssertEqual(fired.compactMap { $0["flag"] as? String }.sorted(), s.findings.map(\.flag.rawValue).sorted())
+            // The tiny phantom has lung on every slice: truncated coverage fires, with its measurements.
+            let coverage = try XCTUnwrap(fired.first { $0["flag"] as? String == "truncated_coverage" })
+            XCTAssertNotNil((coverage["measurements"] as? [String: Any])?["first_slice_share"])
+            XCTAssertTrue((coverage["summary"] as? String ?? "").hasPrefix("truncated_coverage"))
+            let m = try XCTUnwrap(f["measurements"] as? [String: Any])
+            let pulsatile = try XCTUnwrap(m["pulsatile_artifact"] as? [String: Any])
+            XCTAssertNotNil(pulsatile["f_band"])
+            // Every stored measurement is there; NaN ones as null.
+            for (flag, list) in s.measurements {
+                let e = try XCTUnwrap(m[flag] as? [String: Any], flag)
+                for x in list {
+                    if x.value.isFinite {
+                        XCTAssertEqual((e[x.name] as? NSNumber)?.doubleValue ?? .nan, x.value, accuracy: 1e-9 * max(1, abs(x.value)))
+                    } else {
+                        XCTAssertTrue(e[x.name] is NSNull, "\(flag).\(x.name)")
+                    }
+                }
+            }
+            XCTAssertNotNil(p["slices"])
+        }
+    }
 }

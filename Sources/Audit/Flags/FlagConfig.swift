@@ -1,8 +1,9 @@
 import Foundation
 
 /// Every threshold of every flag, in one place (docs/flags.md). Defaults are the starting
-/// rules of failure-modes.md, except the pulsatile motion thresholds and the ground-glass
-/// share, calibrated on synthetic cohorts (docs/flags.md, "Calibration"); a JSON (or, through the CLI, YAML) file overrides any subset:
+/// rules of failure-modes.md, except the pulsatile motion thresholds, signs needed, heart share
+/// and ground-glass share, calibrated on synthetic cohorts, and the coarse-map rule (docs/flags.md,
+/// "Coarse lesion maps", "Calibration"); a JSON (or, through the CLI, YAML) file overrides any subset:
 /// `FlagConfig.load(overrides:)`.
 public struct FlagConfig: Sendable, Codable, Equatable {
     /// Pulsatile (cardiac-motion) artifact false positive.
@@ -28,9 +29,18 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var fallbackSlices = 5
         /// Rule: share of R's activation inside B, and share of R's slices with a heart.
         public var minBandShare = 0.6
-        public var minHeartShare = 0.8
+        /// (spec: 0.8; calibrated on the demo models, docs/flags.md) share of R's slices with a heart.
+        public var minHeartShare = 0.6
+        /// Coarse lesion maps: when a lesion-map cell (crop box side in mm / map size, median over
+        /// R's slices) is wider than this (mm), the map cannot place activation inside a band of
+        /// `bandMM`: `f_band` and the neighbour Dice of R are measured and reported but neither
+        /// gates nor counts as a sign (docs/flags.md, "Coarse lesion maps"). Default = `bandMM`.
+        public var coarseMapCellMM = 20.0
+        /// Motion signs needed to fire (spec: 1; one sign alone is present on most artifact-free
+        /// scans of the synthetic cohorts).
+        public var minSigns = 2
         /// Motion sign 1: edge width across the heart border over the chest-wall edge's.
-        public var edgeWidthRatio = 1.2
+        public var edgeWidthRatio = 1.3
         /// Profile half-length (mm) and minimum lung-to-tissue contrast (HU) of a usable edge profile.
         public var profileMM = 10.0
         public var minEdgeContrastHU = 300.0
@@ -39,13 +49,13 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var doubledPeakMinMM = 2.0
         public var doubledPeakMaxMM = 10.0
         public var doubledPeakLevel = 0.4
-        public var doubledProfileShare = 0.23
+        public var doubledProfileShare = 0.25
         /// ... and at least this many times the chest-wall profiles' share.
         public var doubledShareRatio = 1.5
         /// Motion sign 3: share of lung pixels at least `bandingHU` above or below the lung median
         /// (below -300 HU) in B over the chest-wall reference band's share.
         public var bandingHU = 100.0
-        public var bandingRatio = 2.0
+        public var bandingRatio = 1.9
         /// Lung-range pixels for banding and spread: below this HU (vessels excluded).
         public var bandingMaxHU = -300.0
         /// Motion sign 5 (not in the spec): the spread (median absolute deviation) of lung-range HU
@@ -64,8 +74,8 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var maxConsolidationCM3 = 1.0
         /// Consolidation within this distance of the mediastinum (hilar vessels) is not counted (mm).
         public var hilarExclusionMM = 15.0
-        /// Motion signs for `probable` (fewer, at least one: `suspected`).
-        public var probableSigns = 2
+        /// Motion signs for `probable` (fewer, at least `minSigns`: `suspected`).
+        public var probableSigns = 3
     }
 
     public struct CropFailure: Sendable, Codable, Equatable {

@@ -37,6 +37,7 @@ public enum PulsatileArtifactDetector {
         }
         let flaggedSet = Set(flagged)
         var perSlice: [Int: SliceMeasures] = [:]
+        var cellSizes: [Double] = []
         var ggo = 0, lungOutside = 0
         var consolidation = 0.0
         for s in c.slices {
@@ -88,6 +89,9 @@ public enum PulsatileArtifactDetector {
             // Lesion region R on the lung (envelope): map values at least `lesionLevel` of the
             // way from the slice's minimum to its maximum; activation = value above the minimum.
             let lo = s.lesionMap.min() ?? 0, hi = s.lesionMap.max() ?? 0
+            if c.mapSize > 0 {
+                cellSizes.append(max(Double(s.cropBox.height) * c.rowMM, Double(s.cropBox.width) * c.colMM) / Double(c.mapSize))
+            }
             let cut = lo + Float(cfg.lesionLevel) * (hi - lo)
             let projected = LesionMapProjection.project(s.lesionMap, size: c.mapSize, box: s.cropBox, rows: rows, cols: cols)
             for i in 0..<n where (a.envelope[i] != 0 || a.lung[i] != 0) && hi > lo && projected[i] >= cut {
@@ -167,6 +171,9 @@ public enum PulsatileArtifactDetector {
         let abnormalPixels = ms.map(\.abnormal.count).reduce(0, +)
         let dice = dices.isEmpty ? Double.nan : dices.reduce(0, +) / Double(dices.count)
         let ggoShare = lungOutside > 0 ? Double(ggo) / Double(lungOutside) : 0
+        // A map whose cell is wider than the band cannot say whether activation lies inside it.
+        let cell = Self.median(cellSizes)
+        let coarse = !cell.isNaN && cell > cfg.coarseMapCellMM
 
         var signs: [String] = []
         if edgeRatio >= cfg.edgeWidthRatio { signs.append("edge width ratio \(flagNumber(edgeRatio)) >= \(flagNumber(cfg.edgeWidthRatio))") }
@@ -175,7 +182,7 @@ public enum PulsatileArtifactDetector {
         }
         if banding >= cfg.bandingRatio { signs.append("banding ratio \(flagNumber(banding)) >= \(flagNumber(cfg.bandingRatio))") }
         if spread >= cfg.spreadRatio { signs.append("spread ratio \(flagNumber(spread)) >= \(flagNumber(cfg.spreadRatio))") }
-        if !dice.isNaN && abnormalPixels >= 20 && dice < cfg.maxNeighbourDice {
+        if !coarse && !dice.isNaN && abnormalPixels >= 20 && dice < cfg.maxNeighbourDice {
             signs.append("neighbour Dice \(flagNumber(dice)) < \(flagNumber(cfg.maxNeighbourDice))")
         }
         let calledPositive = c.predicted != 0
@@ -186,15 +193,19 @@ public enum PulsatileArtifactDetector {
             FlagMeasurement("neighbour_dice", dice), FlagMeasurement("ggo_share_outside", ggoShare),
             FlagMeasurement("consolidation_cm3", consolidation), FlagMeasurement("band_left_share", leftShare),
             FlagMeasurement("motion_signs", Double(signs.count)), FlagMeasurement("called_positive", calledPositive ? 1 : 0),
+            FlagMeasurement("map_cell_mm", cell), FlagMeasurement("coarse_map", coarse ? 1 : 0),
         ]
         let clean = ggoShare < cfg.maxGroundGlassShare && consolidation <= cfg.maxConsolidationCM3
-        guard (calledPositive || !cfg.onlyPositiveCalls), fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean, !signs.isEmpty else {
+        guard (calledPositive || !cfg.onlyPositiveCalls), coarse || fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean,
+              signs.count >= max(1, cfg.minSigns) else {
             return FlagEvaluation(flag: .pulsatileArtifact, measurements: measurements)
         }
-        let reasons = ["f_band \(flagNumber(fBand)) >= \(flagNumber(cfg.minBandShare))",
-                       "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))"] + signs +
+        let bandReason = coarse
+            ? "lesion map too coarse to place activation in the band (cell \(flagNumber(cell)) mm > \(flagNumber(cfg.coarseMapCellMM)) mm; f_band \(flagNumber(fBand)) not used)"
+            : "f_band \(flagNumber(fBand)) >= \(flagNumber(cfg.minBandShare))"
+        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))"] + signs +
                       ["no disease elsewhere (ground-glass \(String(format: "%.2f%%", 100 * ggoShare)) of lung, consolidation \(flagNumber(consolidation)) cm3)"]
-        let slices = flagged.filter { perSlice[$0]?.heartFound == true && (perSlice[$0]?.activationInBand ?? 0) > 0 }
+        let slices = flagged.filter { perSlice[$0]?.heartFound == true && (coarse || (perSlice[$0]?.activationInBand ?? 0) > 0) }
         return .make(.pulsatileArtifact, measurements, reasons: reasons, level: signs.count >= cfg.probableSigns ? "probable" : "suspected",
                      slices: slices)
     }

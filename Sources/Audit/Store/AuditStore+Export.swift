@@ -33,11 +33,57 @@ extension AuditStore {
             public var nonParametricProbs: [Double]?
             public var nonParametricPredicted: Int?
             public var slices: [Slice]?
+            /// The patient's stored failure-mode flags (docs/flags.md), when `mlung-audit flags`
+            /// computed them for this run; nil otherwise.
+            public var flags: PatientFlagsExport?
+        }
+        /// A flag that fired, as exported: undefined measurements (NaN, infinities) are null.
+        public struct FlagExport: Codable, Sendable, Equatable {
+            public var flag: String
+            public var level: String
+            public var summary: String
+            public var reasons: [String]
+            public var measurements: [String: Double?]
+            /// 0-based slice indices in the run's slice order.
+            public var slices: [Int]
+        }
+        /// One patient's flags: `status` `ok` or `store-only`, the flags that fired, and every
+        /// detector's measurements by flag name (fired or not; undefined values null).
+        public struct PatientFlagsExport: Codable, Sendable, Equatable {
+            public var status: String
+            public var error: String?
+            public var fired: [FlagExport]
+            public var measurements: [String: [String: Double?]]
         }
         public var run: RunRecord
         public var model: Model?
         public var manifestPath: String
         public var patients: [Patient]
+        /// How the run's flags were computed (configuration, baseline, reference); nil when
+        /// `mlung-audit flags` has not been run on it.
+        public var flagRun: FlagRunRecord?
+    }
+
+    /// A measurement list as a name -> value map; NaN and infinities become null (JSON has no NaN).
+    static func exportMeasurements(_ m: [FlagMeasurement]) -> [String: Double?] {
+        var out: [String: Double?] = [:]
+        for x in m { out[x.name] = x.value.isFinite ? .some(x.value) : .some(nil) }
+        return out
+    }
+
+    /// The stored flags of run `id` in export form, by patient id (empty when never computed).
+    public func exportFlags(run id: Int) throws -> [String: RunExport.PatientFlagsExport] {
+        guard try flagRun(id) != nil else { return [:] }
+        var out: [String: RunExport.PatientFlagsExport] = [:]
+        for p in try loadFlags(run: id) {
+            let fired = p.findings.map {
+                RunExport.FlagExport(flag: $0.flag.rawValue, level: $0.level, summary: $0.summary, reasons: $0.reasons,
+                                     measurements: Self.exportMeasurements($0.measurements), slices: $0.slices)
+            }
+            out[p.patientID] = .init(status: p.status, error: p.error, fired: fired,
+                                     measurements: p.measurements.mapValues { Self.exportMeasurements($0) })
+        }
+        return out
     }
 
     /// Everything stored for run `id`; `slices` adds the per-slice outputs.
@@ -59,6 +105,8 @@ extension AuditStore {
             """, [id]) {
             results[r[0].string ?? ""] = r
         }
+        let flagRun = try flagRun(id)
+        let flags = try exportFlags(run: id)
         var patients: [RunExport.Patient] = []
         for (pid, label, meta) in try cohortPatients(run.cohortID) {
             guard let r = results[pid] else {
@@ -70,6 +118,7 @@ extension AuditStore {
             var p = RunExport.Patient(patientID: pid, label: label, metadata: meta, status: r[1].string ?? "", error: r[2].string,
                                       reused: r[3].int == 1, sliceCount: r[4].int, probs: probs, predicted: r[9].int,
                                       nonParametricProbs: np, nonParametricPredicted: r[14].int)
+            p.flags = flags[pid]
             if slices, let key = r[15].string {
                 p.slices = try db.query("""
                     SELECT slice_index, instance_uid, position, lesion_p0, lesion_p1, class_p0, class_p1, class_p2, class_p3,
@@ -85,7 +134,9 @@ extension AuditStore {
             }
             patients.append(p)
         }
-        return RunExport(run: run, model: model, manifestPath: manifestPath, patients: patients)
+        var export = RunExport(run: run, model: model, manifestPath: manifestPath, patients: patients)
+        export.flagRun = flagRun
+        return export
     }
 
     /// Records a deployment log (patient id and class probabilities) as a run of its own.

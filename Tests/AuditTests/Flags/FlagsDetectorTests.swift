@@ -63,6 +63,42 @@ final class FlagsDetectorTests: XCTestCase {
         XCTAssertGreaterThan(f.value("band_left_share") ?? 0, 0.5)
     }
 
+    /// A 6x6 lesion map (the demo models' input 96) has cells wider than the 20 mm band: f_band
+    /// is reported but does not gate, the neighbour Dice is not a sign, and the rest of the rule
+    /// (motion signs, no disease elsewhere) still decides.
+    func testFlagsPulsatileCoarseMapsSkipTheBandShare() throws {
+        var p = FlagsPhantom()
+        p.artifact = true
+        p.mapSize = 6
+        let e = try pulsatile(p)
+        let f = try XCTUnwrap(e.finding, "measurements: \(e.measurements)")
+        XCTAssertEqual(f.value("coarse_map"), 1)
+        XCTAssertGreaterThan(f.value("map_cell_mm") ?? 0, FlagConfig().pulsatile.coarseMapCellMM)
+        XCTAssertTrue(f.reasons.first?.contains("too coarse") ?? false, "\(f.reasons)")
+        XCTAssertFalse(f.reasons.contains { $0.contains("Dice") }, "\(f.reasons)")
+        XCTAssertGreaterThanOrEqual(f.value("motion_signs") ?? 0, Double(FlagConfig().pulsatile.minSigns))
+
+        // Fine maps: the band share is a gate again.
+        p.mapSize = 14
+        let fine = try pulsatile(p)
+        XCTAssertEqual(fine.measurements.first { $0.name == "coarse_map" }?.value, 0)
+
+        // Coarse maps do not open the door to real disease or to a motion-free border.
+        var disease = FlagsPhantom()
+        disease.subpleuralDisease = true
+        disease.mapSize = 6
+        XCTAssertNil(try pulsatile(disease).finding)
+        var still = FlagsPhantom()
+        still.activationBesideHeart = true
+        still.mapSize = 6
+        XCTAssertNil(try pulsatile(still).finding)
+        var both = FlagsPhantom()
+        both.artifact = true
+        both.subpleuralDisease = true
+        both.mapSize = 6
+        XCTAssertNil(try pulsatile(both).finding)
+    }
+
     func testFlagsHeartFoundBetweenTheLungs() throws {
         let c = try FlagsPhantom().flagCase()
         let a = try XCTUnwrap(FlagEngine.analyse(c, config: FlagConfig())[3])

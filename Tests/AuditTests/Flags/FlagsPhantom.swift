@@ -24,7 +24,7 @@ struct FlagsPhantom {
     var flipped = false
     var seed: UInt64 = 7
 
-    let mapSize = 14   // the full-size model's H3 (224 / 16)
+    var mapSize = 14   // the full-size model's H3 (224 / 16); the demo models have 6 (96 / 16)
 
     /// Geometry in pixels.
     var centre: Double { Double(size) / 2 }
@@ -61,7 +61,7 @@ struct FlagsPhantom {
             for r in 0..<size { for c in 0..<size {
                 let dy = Double(r) - hr, dx = Double(c) - hc
                 let d = (dx * dx + dy * dy).squareRoot()
-                guard dx > 0, d >= heartRadius - 2, d < heartRadius + 6, hu[r * size + c] < -500 || d < heartRadius else { continue }
+                guard dx > 0, d >= heartRadius - 2, d < heartRadius + 8, hu[r * size + c] < -500 || d < heartRadius else { continue }
                 let out = d - heartRadius   // mm / spacing
                 let angle = atan2(dy, dx)
                 var v = Float(-850)
@@ -69,7 +69,9 @@ struct FlagsPhantom {
                 if out >= 0 && out < 2 { v = Float(-850 + (1 - out / 2) * 600) }          // blurred edge
                 if out >= 2.2 && out < 3.2 { v = -300 }                                    // ghost border
                 let stripe = sin(angle * 9 + Double(z) * 1.7)
-                if out >= 3.2 { v = Float(-850 + (stripe > 0.3 ? 170 : stripe < -0.3 ? -140 : 0)) }
+                // Streak bands out to 20 mm, fading (failure-modes.md: fades within 1-2 cm).
+                let fade = Float(max(0, 1 - (out - 3.2) / 6))
+                if out >= 3.2 { v = -850 + fade * Float(stripe > 0 ? 170 : -140) }
                 hu[r * size + c] = v
                 if out >= 0 { abnormal[r * size + c] = true }
             } }

@@ -74,6 +74,37 @@ final class SynthArtifactTests: XCTestCase {
         XCTAssertEqual(unchanged.hu, still.hu)
     }
 
+    /// The border moves about the drawn (time-averaged) heart: over a cycle the displacement
+    /// averages to 0 and spans the amplitude peak to peak, out into the lung in diastole.
+    func testDisplacementIsCentredOnTheDrawnHeart() {
+        let n = 10_000
+        let values = (0..<n).map { CardiacMotion.displacement((Double($0) + 0.5) / Double(n)) }
+        XCTAssertEqual(values.reduce(0, +) / Double(n), 0, accuracy: 1e-3)
+        XCTAssertEqual((values.max() ?? 0) - (values.min() ?? 0), 1, accuracy: 1e-3)
+        XCTAssertLessThan(CardiacMotion.displacement(0.8), 0, "diastole: the border lies outside the drawn heart")
+        XCTAssertGreaterThan(CardiacMotion.displacement(0.3), 0, "end-systole: inside it")
+    }
+
+    /// failure-modes.md: bands both brighter and darker than normal lung beside the heart,
+    /// mostly on the left.
+    func testMotionMakesBrightAndDarkLungBesideTheHeartMostlyLeft() throws {
+        let (_, still, truth) = SynthTestSupport.phantom(seed: 51)
+        let heart = truth.map { $0 & VoxelTruth.heart.rawValue != 0 }
+        var moved = still
+        try CardiacMotionArtifact.apply(CardiacMotion(amplitude: 8, heartRate: 75, rotationTime: 0.4, tableSpeed: 80, falloff: 12,
+                                                      phase: 0.2, views: 180), to: &moved, heart: heart)
+        var brighter = 0, darker = 0, left = 0, right = 0
+        for v in 0..<still.hu.count where truth[v] & VoxelTruth.lung.rawValue != 0 && still.hu[v] < -600 {
+            let d = moved.hu[v] - still.hu[v]
+            if d >= 100 { brighter += 1 }
+            if d <= -100 { darker += 1 }
+            if abs(d) >= 50 { if truth[v] & VoxelTruth.leftLung.rawValue != 0 { left += 1 } else { right += 1 } }
+        }
+        XCTAssertGreaterThan(brighter, 30, "bright bands in the lung")
+        XCTAssertGreaterThan(darker, 10, "dark bands in the lung")
+        XCTAssertGreaterThan(left, right, "mostly on the patient's left")
+    }
+
     func testHeartLocatorFindsTheHeart() {
         let (_, volume, truth) = SynthTestSupport.phantom(seed: 52)
         let found = HeartLocator.locate(volume)

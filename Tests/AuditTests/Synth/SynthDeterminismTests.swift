@@ -47,6 +47,35 @@ final class SynthDeterminismTests: XCTestCase {
         XCTAssertNotEqual(a.record.seriesUID, c.record.seriesUID)
     }
 
+    /// A cardiac-motion artifact is deterministic, and the same seed without it is the same
+    /// patient: only some slices (those through the heart) differ.
+    func testArtifactIsDeterministicAndOnlyAddsToTheSamePatient() throws {
+        var o = SynthTestSupport.options(patients: 2, seed: 5)
+        o.mix = [1, 0, 0, 0]
+        o.artifactRate = 1
+        let plan = try SyntheticCohort.plan(o)
+        let motion = try XCTUnwrap(plan[0].motion)
+        XCTAssertGreaterThan(motion.longitudinal, motion.amplitude, "through-plane motion drawn")
+        let a = try SyntheticCohort.render(plan[0], options: o)
+        let b = try SyntheticCohort.render(plan[0], options: o)
+        XCTAssertEqual(a.volume.hu, b.volume.hu)
+        XCTAssertEqual(a.truth, b.truth)
+        var clean = o
+        clean.artifactRate = 0
+        let c = try SyntheticCohort.render(try SyntheticCohort.plan(clean)[0], options: clean)
+        XCTAssertEqual(a.volume.hu.count, c.volume.hu.count)
+        let processed = Set(try XCTUnwrap(a.record.artifact).slices)
+        XCTAssertFalse(processed.isEmpty)
+        let n2 = a.volume.rows * a.volume.columns
+        var changed = 0
+        for k in 0..<a.volume.slices {
+            let same = a.volume.hu[(k * n2)..<((k + 1) * n2)] == c.volume.hu[(k * n2)..<((k + 1) * n2)]
+            if !same { changed += 1 }
+        }
+        XCTAssertGreaterThan(changed, 0)
+        XCTAssertLessThan(changed, a.volume.slices, "slices above and below the heart are untouched")
+    }
+
     func testUIDsAreValidAndDistinct() {
         var seen = Set<String>()
         for i in 0..<500 {
