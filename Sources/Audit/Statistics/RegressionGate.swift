@@ -158,7 +158,8 @@ public enum RegressionGate {
             guard let difference = m.difference else { return outcome(.error, nil, "\(metric.name) is undefined in one of the runs") }
             guard let p = m.p else { return outcome(.error, nil, "no paired bootstrap p-value (bootstrap off?)") }
             let drop = metric.higherIsBetter ? -difference : difference
-            let text = "worse by \(drop) (baseline \(m.baseline!), candidate \(m.candidate!)), paired bootstrap p = \(p)"
+            let change = drop >= 0 ? "worse by \(drop)" : "better by \(-drop)"
+            let text = "\(change) (baseline \(m.baseline!), candidate \(m.candidate!)), paired bootstrap p = \(p)"
             return outcome(drop > maxDrop && p < alpha ? .fail : .pass, drop, text)
         case let .minimum(metric, value):
             guard let v = candidate.value(metric) else { return outcome(.error, nil, "\(metric.name) is undefined") }
