@@ -3,9 +3,11 @@ import Foundation
 /// Crop failure (failure-modes.md table): slices marked `crop_failed` between the first and
 /// last slice with lung (a scan's end slices beyond the lungs have nothing to crop); lung volume outside
 /// 2.5-9 L; left/right lung ratio outside 0.6-1.6 (the two lungs, sided by the DICOM orientation); more
-/// than 20% of the lesion-map activation outside the lung.
+/// than 20% of the lesion-map activation outside the lung (not judged when the map's cells are
+/// coarser than `coarseMapCellMM`).
 ///
-/// Measurements: `failed_slices`, `lung_litres`, `left_right_ratio`, `activation_outside_lung`.
+/// Measurements: `failed_slices`, `lung_litres`, `left_right_ratio`, `activation_outside_lung`,
+/// `map_cell_mm`.
 public enum CropFailureDetector {
     public static func evaluate(_ c: FlagCase, anatomy: [SliceAnatomy?], lesionLevel: Double,
                                 config cfg: FlagConfig.CropFailure) -> FlagEvaluation {
@@ -30,8 +32,10 @@ public enum CropFailureDetector {
         let ratio = right > 0 ? left / right : .infinity
         // Activation outside the lung on the slices the model called abnormal.
         var outside = 0.0, total = 0.0
+        var cellSizes: [Double] = []
         for s in c.slices where s.predicted != 0 {
             guard s.index < anatomy.count, let a = anatomy[s.index] else { continue }
+            cellSizes.append(max(Double(s.cropBox.height) * c.rowMM, Double(s.cropBox.width) * c.colMM) / Double(c.mapSize))
             let lo = s.lesionMap.min() ?? 0, hi = s.lesionMap.max() ?? 0
             guard hi > lo else { continue }
             let cut = lo + Float(lesionLevel) * (hi - lo)
@@ -43,8 +47,12 @@ public enum CropFailureDetector {
             }
         }
         let outsideShare = total > 0 ? outside / total : 0
+        cellSizes.sort()
+        let cell = cellSizes.isEmpty ? Double.nan : cellSizes[cellSizes.count / 2]
+        let coarse = !cell.isNaN && cell > cfg.coarseMapCellMM
         let m = [FlagMeasurement("failed_slices", Double(failed.count)), FlagMeasurement("lung_litres", litres),
-                 FlagMeasurement("left_right_ratio", ratio), FlagMeasurement("activation_outside_lung", outsideShare)]
+                 FlagMeasurement("left_right_ratio", ratio), FlagMeasurement("activation_outside_lung", outsideShare),
+                 FlagMeasurement("map_cell_mm", cell)]
         var reasons: [String] = []
         if failed.count > cfg.maxFailedSlices { reasons.append("\(failed.count) slices with crop_failed") }
         if litres < cfg.minLungLitres || litres > cfg.maxLungLitres {
@@ -53,7 +61,7 @@ public enum CropFailureDetector {
         if ratio < cfg.minLeftRightRatio || ratio > cfg.maxLeftRightRatio {
             reasons.append("left/right lung ratio \(flagNumber(ratio)) outside \(flagNumber(cfg.minLeftRightRatio))-\(flagNumber(cfg.maxLeftRightRatio))")
         }
-        if outsideShare > cfg.maxActivationOutsideLung {
+        if !coarse && outsideShare > cfg.maxActivationOutsideLung {
             reasons.append("\(flagNumber(outsideShare)) of lesion-map activation outside the lung (> \(flagNumber(cfg.maxActivationOutsideLung)))")
         }
         return .make(.cropFailure, m, reasons: reasons, slices: failed)

@@ -86,6 +86,10 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var maxLeftRightRatio = 1.6
         /// Largest share of lesion-map activation outside the lung mask (on R, see Pulsatile.lesionLevel).
         public var maxActivationOutsideLung = 0.2
+        /// Coarse lesion maps: when a map cell (crop box side in mm / map size, median over the
+        /// slices called abnormal) is wider than this (mm), a cell straddles lung and mediastinum,
+        /// so `activation_outside_lung` is measured and reported but does not fire the flag.
+        public var coarseMapCellMM = 20.0
     }
 
     public struct Coverage: Sendable, Codable, Equatable {

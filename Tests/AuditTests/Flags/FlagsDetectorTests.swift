@@ -141,6 +141,35 @@ final class FlagsDetectorTests: XCTestCase {
         XCTAssertNotNil(NoiseDetector.evaluate(noiseIndex: loud, reference: quiet, config: config.noise).finding)
     }
 
+    func testFlagsCropActivationOutsideLungIsJudgedOnlyOnFineMaps() throws {
+        var p = FlagsPhantom()
+        p.subpleuralDisease = true
+        var c = try p.flagCase(label: .covid19)
+        // Move every abnormal slice's activation to the crop box's corner cell (chest wall, not lung).
+        for i in c.slices.indices where c.slices[i].predicted != 0 {
+            var map = [Float](repeating: 0.2, count: c.mapSize * c.mapSize)
+            map[0] = 1
+            c.slices[i].lesionMap = map
+        }
+        var crop = FlagConfig().cropFailure
+        crop.minLungLitres = 0
+        let anatomy = FlagEngine.analyse(c, config: FlagConfig())
+        let fine = CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: 0.5, config: crop)
+        let outside = try XCTUnwrap(fine.measurements.first { $0.name == "activation_outside_lung" }?.value)
+        XCTAssertGreaterThan(outside, crop.maxActivationOutsideLung)
+        XCTAssertNotNil(fine.finding)
+        // Cell = the abnormal slices' median crop-box side in mm over the map size.
+        let sides = c.slices.filter { $0.predicted != 0 }
+            .map { Double(max($0.cropBox.height, $0.cropBox.width)) * p.spacing / Double(c.mapSize) }.sorted()
+        let cell = try XCTUnwrap(fine.measurements.first { $0.name == "map_cell_mm" }?.value)
+        XCTAssertEqual(cell, sides[sides.count / 2], accuracy: 1e-9)
+        // The same maps called coarse: measured, not judged.
+        crop.coarseMapCellMM = cell - 0.5
+        let coarse = CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: 0.5, config: crop)
+        XCTAssertNil(coarse.finding)
+        XCTAssertEqual(coarse.measurements.first { $0.name == "activation_outside_lung" }?.value, outside)
+    }
+
     func testFlagsCoverageCropAndBodyPart() throws {
         var c = try FlagsPhantom().flagCase()
         // Every phantom slice holds lung: a truncated scan.
