@@ -125,6 +125,17 @@ extension AuditStore {
     /// distinct values (site, scanner, sex, artifact...); free-valued columns (ages, volumes,
     /// seeds) would give one group per patient. `evaluate --subgroup age:40,65` bands them.
     public static let reportSubgroupMaximumLevels = 12
+    /// ... and, beyond three values, when its groups hold at least this many patients on
+    /// average (a column with a value per handful of patients, such as a heart rate, says
+    /// nothing per group); a column with a single value is no split.
+    public static let reportSubgroupMinimumMeanSize = 5
+
+    /// Whether the report splits subgroups by a metadata column with these values (one per patient).
+    public static func isReportSubgroupColumn(_ values: [String]) -> Bool {
+        let levels = Set(values).count
+        return levels >= 2 && levels <= reportSubgroupMaximumLevels
+            && (levels <= 3 || values.count >= reportSubgroupMinimumMeanSize * levels)
+    }
 
     /// Evaluates run `id` (and `baseline`) with the statistics of `docs/statistics.md`,
     /// split into subgroups by every categorical metadata column of the cohort manifest.
@@ -134,7 +145,7 @@ extension AuditStore {
             let model = try reportModel(run: run)
             let predictions = try predictionSet(run: runID, head: h)
             let specs = predictions.metadataColumns.filter { column in
-                Set(predictions.patients.map { $0.metadata[column] ?? "" }).count <= Self.reportSubgroupMaximumLevels
+                Self.isReportSubgroupColumn(predictions.patients.map { $0.metadata[column] ?? "" })
             }.map { SubgroupSpec(column: $0) }
             return ReportRun(run: run, model: model?.model, modelPath: model?.path, head: h, patients: try reportPatients(run: runID),
                              predictions: predictions, evaluation: try Evaluator.evaluate(predictions, options: options),

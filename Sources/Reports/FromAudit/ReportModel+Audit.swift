@@ -178,7 +178,7 @@ extension ReportModel {
             ("Significant change (*)", "paired bootstrap p < \(Format.fixed(alpha, digits: 2)) on the patients assessed in both runs"),
             ("Calibration", "\(o.calibrationBins) equal-width bins of the top-class confidence"),
             ("Subgroups", data.cohort.metadataColumns.isEmpty ? "none: the manifest has no metadata column"
-                : "by every manifest metadata column with at most \(AuditStore.reportSubgroupMaximumLevels) distinct values (of \(data.cohort.metadataColumns.joined(separator: ", "))); REVIEW when a class has fewer than \(o.minimumPositives) positives or \(o.minimumNegatives) negatives"),
+                : "by every manifest metadata column with 2 to \(AuditStore.reportSubgroupMaximumLevels) distinct values and, beyond 3 values, at least \(AuditStore.reportSubgroupMinimumMeanSize) patients per value on average (of \(data.cohort.metadataColumns.joined(separator: ", "))); REVIEW when a class has fewer than \(o.minimumPositives) positives or \(o.minimumNegatives) negatives"),
             ("Release gates", gates.isEmpty ? "not evaluated: no gate verdict was given" : "\(gates.count) gates from \(gateSource ?? "a gate verdict")"),
             ("Failure modes", flags.map { f in f.computed
                 ? "stored flags of run \(cand.run.id), computed \(f.computedAt) by MLung Audit \(f.toolVersion)" + (f.settings.isEmpty ? "" : "; \(f.settings)")
