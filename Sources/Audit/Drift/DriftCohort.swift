@@ -79,7 +79,14 @@ public struct DriftCohort: Sendable {
             }
             let r = record.results, n = r.count, d = r.featureDim
             p.sliceCount = n
-            p.cropFailures = record.statistics.filter(\.cropFailed).count
+            // Crop failures between the first and last slice with lung: a series' end slices
+            // beyond the lungs have nothing to crop (the crop_failure flag counts the same way).
+            let st = record.statistics
+            if let lo = st.firstIndex(where: { $0.lungArea > 0 }), let hi = st.lastIndex(where: { $0.lungArea > 0 }) {
+                p.cropFailures = st[lo...hi].filter(\.cropFailed).count
+            } else {
+                p.cropFailures = st.filter(\.cropFailed).count
+            }
             p.lesionBurden = n > 0 ? (0..<n).map { Double(r.lesionProbs[2 * $0 + 1]) }.reduce(0, +) / Double(n) : 0
             let positions = record.slices.compactMap(\.position)
             var gaps = zip(positions.dropFirst(), positions).map { abs($0 - $1) }.filter { $0 > 0 }.sorted()
