@@ -44,7 +44,7 @@ struct NightlyCommand: ParsableCommand {
             do {
                 parsed = try YAMLDecoder().decode(NightlyConfig.self, from: text)
             } catch {
-                throw IngestError.invalidArgument(reason: "\(config): invalid nightly configuration: \(Self.describe(error))")
+                throw IngestError.invalidArgument(reason: "\(config): invalid nightly configuration: \(decodingErrorText(error))")
             }
             parsed.resolvePaths(relativeTo: config)
             let v = try NightlyAudit.run(parsed) { printError($0) }
@@ -60,18 +60,6 @@ struct NightlyCommand: ParsableCommand {
             }
             print(String(decoding: data, as: UTF8.self))
             verdict = v
-        }
-    }
-
-    /// A decoding error in one line, with the key path.
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case let DecodingError.keyNotFound(key, ctx):
-            return "missing key '\((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
-        case let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx):
-            return "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)"
-        default:
-            return "\(error)"
         }
     }
 }

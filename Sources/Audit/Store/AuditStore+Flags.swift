@@ -152,20 +152,8 @@ extension AuditStore {
         var orientation = [1.0, 0, 0, 0, 1, 0]
         var spacing: Double?
         if pixels {
-            let paths: [String]
-            if let m = try? CohortManifest(contentsOf: manifestPath, checkPaths: true),
-               let entry = m.entries.first(where: { $0.patientID == patientID }) {
-                paths = entry.paths
-            } else {
-                paths = [CohortManifest.resolve(rawPath, base: URL(fileURLWithPath: manifestPath).deletingLastPathComponent().path)]
-            }
-            var discovery = DiscoveryOptions()
-            discovery.minimumSlices = settings?.minimumSlices ?? discovery.minimumSlices
-            let found = try SeriesDiscovery.scan(paths, options: discovery)
-            let series = try SeriesSelection.choose(from: found.series, override: seriesUID, context: rawPath)
-            guard try AuditRunner.contentDigest(series) == digest else {
-                throw IngestError.series(path: rawPath, reason: "the series' files changed since run \(id) read them (content digest differs)")
-            }
+            let series = try reopenSeries(runID: id, patientID: patientID, rawPath: rawPath, manifestPath: manifestPath,
+                                          seriesUID: seriesUID, digest: digest, settings: settings)
             rows = series.geometry?.rows ?? 0
             cols = series.geometry?.columns ?? 0
             if let o = series.geometry?.orientation, o.count == 6 { orientation = o }

@@ -220,21 +220,9 @@ extension AuditStore {
         }
         let settings = try? JSONDecoder().decode(RunSettings.self, from: Data(run.settingsJSON.utf8))
 
-        // The patient's files as the manifest names them (the manifest itself, or its stored path).
-        let paths: [String]
-        if let m = try? CohortManifest(contentsOf: manifestPath, checkPaths: true),
-           let entry = m.entries.first(where: { $0.patientID == patientID }) {
-            paths = entry.paths
-        } else {
-            paths = [CohortManifest.resolve(rawPath, base: URL(fileURLWithPath: manifestPath).deletingLastPathComponent().path)]
-        }
-        var discovery = DiscoveryOptions()
-        discovery.minimumSlices = settings?.minimumSlices ?? discovery.minimumSlices
-        let found = try SeriesDiscovery.scan(paths, options: discovery)
-        let series = try SeriesSelection.choose(from: found.series, override: seriesUID, context: rawPath)
-        guard try AuditRunner.contentDigest(series) == digest else {
-            throw IngestError.series(path: rawPath, reason: "the series' files changed since run \(id) read them (content digest differs); the gallery cannot show the slices the model saw")
-        }
+        let series = try reopenSeries(runID: id, patientID: patientID, rawPath: rawPath, manifestPath: manifestPath,
+                                      seriesUID: seriesUID, digest: digest, settings: settings,
+                                      consequence: "the gallery cannot show the slices the model saw")
         let n = stored.results.count, mp = stored.results.mapSize * stored.results.mapSize
         let step = max(1, every)
         var out: [GallerySlice] = []

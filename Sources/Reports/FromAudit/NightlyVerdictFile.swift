@@ -1,4 +1,5 @@
 import Foundation
+import Audit
 
 /// The JSON verdict `mlung-audit nightly` writes (schema `mlung-audit/nightly/1`), read back
 /// for the report's cover (`report --verdict FILE`).
@@ -43,7 +44,7 @@ public struct NightlyVerdictFile: Decodable, Sendable {
         do {
             v = try JSONDecoder().decode(NightlyVerdictFile.self, from: data)
         } catch {
-            throw ReportsError.invalidInput(what: "nightly verdict \(path)", problem: "not a verdict written by `mlung-audit nightly` (\(Self.describe(error)))")
+            throw ReportsError.invalidInput(what: "nightly verdict \(path)", problem: "not a verdict written by `mlung-audit nightly` (\(decodingErrorText(error)))")
         }
         guard v.schema == schemaName else {
             throw ReportsError.invalidInput(what: "nightly verdict \(path)", problem: "schema '\(v.schema)', expected '\(schemaName)'")
@@ -54,17 +55,6 @@ public struct NightlyVerdictFile: Decodable, Sendable {
             throw ReportsError.invalidInput(what: "nightly verdict \(path)", problem: "a status other than pass, fail or error")
         }
         return v
-    }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case let DecodingError.keyNotFound(key, ctx):
-            return "missing key '\((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
-        case let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx):
-            return "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)"
-        default:
-            return "\(error)"
-        }
     }
 
     /// The gate's short name and its criterion, from the rule's words.
