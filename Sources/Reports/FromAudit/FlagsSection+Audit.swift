@@ -46,8 +46,9 @@ extension FlagsSection {
                                 unlabelled: fired.filter { $0.0.label == nil }.count))
         }
         var listed: [FlaggedPatient] = []
+        // Version flips are the rows of "Prediction changes": not repeated patient by patient here.
         for p in patients {
-            for f in p.findings {
+            for f in p.findings where f.flag != .versionFlip {
                 listed.append(FlaggedPatient(patient: PatientIdentifier(p.patientID),
                                              truth: p.label.map(AuditDisplay.name) ?? "unknown",
                                              predicted: p.predicted.map(AuditDisplay.name) ?? "–",
