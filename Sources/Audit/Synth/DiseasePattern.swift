@@ -12,7 +12,13 @@ public enum Severity: String, CaseIterable, Sendable, Codable {
 /// - H1N1: peribronchovascular ground-glass sleeves around mid-size arteries and clusters of
 ///   centrilobular nodules;
 /// - CAP: segmental (a cone from the hilum inside one lobe) or lobar consolidation
-///   (25-40 HU, stopping at the fissure) with a ground-glass rim and air bronchograms.
+///   (25-40 HU, stopping at the fissure) with a ground-glass rim and air bronchograms;
+/// - paracardiac involvement (COVID-19 and H1N1, a seeded 70% of them, on top of the usual
+///   pattern): a band of ground-glass (COVID-19 sometimes with crazy-paving) in the lingula /
+///   medial left lower lobe and/or the right middle lobe, abutting the heart border (lesion
+///   within ~0-12 mm of it) over several slices, as lower-zone disease often reaches the
+///   paracardiac lung. Its random numbers come from a separate stream (`paracardiac`), so
+///   every other draw of a patient is unchanged.
 ///
 /// Each lesion contributes a ground-glass weight g and a consolidation weight k in [0, 1] per
 /// lung voxel; then `hu = max(hu, hu + g (ggo - hu))` (vessels stay brighter) and
@@ -23,12 +29,24 @@ public enum DiseasePattern {
         case sleeve(Capsule, radius: Double)
         case nodule(center: SIMD3<Double>, radius: Double)
         case region(lobe: Int, hilum: SIMD3<Double>, axis: SIMD3<Double>, cosHalf: Double, minDistance: Double)
+        /// Ground-glass band beside the heart border on `side` (1 right, 2 left): around the
+        /// direction `direction` (radians in the x-y plane from the heart's centre at that
+        /// height, x left, y back) within `halfAngle`, between `z0` and `z1` (anatomy frame,
+        /// tapered), up to `thickness` mm from the heart border (tapered from 55% of it).
+        case paracardiac(side: Int, z0: Double, z1: Double, direction: Double, halfAngle: Double,
+                         thickness: Double, paving: Bool)
     }
 
+    /// Share of COVID-19 and H1N1 patients with paracardiac involvement.
+    public static let paracardiacShare = 0.7
+
     /// Draws `diagnosis` at `severity`; returns a short description of what was drawn.
+    /// `paracardiac` is the separate stream that decides and shapes the paracardiac
+    /// involvement of COVID-19 and H1N1 patients (none without it).
     @discardableResult
     public static func apply(_ diagnosis: Diagnosis, severity: Severity, phantom: ChestPhantom,
-                             volume: inout CTVolume, truth: inout [UInt8], rng: inout SynthRandom) -> String {
+                             volume: inout CTVolume, truth: inout [UInt8], rng: inout SynthRandom,
+                             paracardiac: SynthRandom? = nil) -> String {
         guard diagnosis != .healthy, severity != .none else { return "" }
         let A = phantom.anatomy
         var lesions: [Lesion] = []
@@ -114,6 +132,25 @@ public enum DiseasePattern {
             notes.append("air bronchograms")
         case .healthy:
             break
+        }
+        if var prng = paracardiac, diagnosis == .covid19 || diagnosis == .h1n1, prng.bernoulli(paracardiacShare) {
+            // Left (lingula / medial LLL, where most of the heart border is), right (RML), or both.
+            let which = prng.pick(weights: [0.7, 0.05, 0.25])
+            var sides: [String] = []
+            for side in [2, 1] where (side == 2 && which != 1) || (side == 1 && which != 0) {
+                let zc = A.heartCenter.z + prng.uniform(-0.35, 0.45) * A.heartHalfHeight
+                let zHalf = prng.uniform(12, 25) + 6 * Double(level)
+                // Left: from anterior (lingula, negative y) to lateral/posterior (medial LLL);
+                // right: lateral to anterior (RML).
+                let direction = side == 2 ? prng.uniform(-1.0, 0.4) : Double.pi + prng.uniform(-0.3, 0.8)
+                let halfAngle = prng.uniform(0.6, 1.1)
+                let thickness = prng.uniform(9, 15.5)
+                let pave = diagnosis == .covid19 && prng.bernoulli([0.2, 0.4, 0.6][level])
+                lesions.append(.paracardiac(side: side, z0: zc - zHalf, z1: zc + zHalf, direction: direction,
+                                            halfAngle: halfAngle, thickness: thickness, paving: pave))
+                sides.append((side == 2 ? "left" : "right") + (pave ? " crazy-paving" : ""))
+            }
+            notes.append("+paracardiac ggo (" + sides.joined(separator: ", ") + ")")
         }
         draw(lesions, severity: level, phantom: phantom, volume: &volume, truth: &truth, rng: &rng)
         return notes.joined(separator: "; ")
@@ -221,6 +258,27 @@ public enum DiseasePattern {
                     let kk = inside * radial, gg = rim * smoothstep(minDistance - 10, minDistance, dist)
                     if kk > Double(k[v]) { k[v] = Float(kk) }
                     if gg > Double(g[v]) { g[v] = Float(gg) }
+                }
+            case let .paracardiac(side, z0, z1, direction, halfAngle, thickness, pave):
+                let xs = side == 2 ? (0.0, A.cavityHalfWidth) : (-A.cavityHalfWidth, 0.0)
+                let bmin = SIMD3(xs.0, A.cavityCenterY - A.cavityHalfDepth, z0 - 8)
+                let bmax = SIMD3(xs.1, A.cavityCenterY + A.cavityHalfDepth, z1 + 8)
+                let zc = (z0 + z1) / 2, zHalf = (z1 - z0) / 2
+                visit(bmin, bmax) { v, p in
+                    guard let q = A.heartQ(p.x, p.y, p.z), q > 1, A.lungSide(p.x, p.y, p.z) == side else { return }
+                    let down = A.heartCenter.z - p.z
+                    let cx = A.heartCenter.x + A.heartDrift * down, cy = A.heartCenter.y - 0.5 * A.heartDrift * down
+                    let dx = p.x - cx, dy = p.y - cy
+                    let rho = (dx * dx + dy * dy).squareRoot()
+                    let d = rho * (1 - 1 / q.squareRoot())          // radial distance to the heart border
+                    let n = Double(shape.value(p.x, p.y, p.z))
+                    var da = abs(atan2(dy, dx) - direction).truncatingRemainder(dividingBy: 2 * .pi)
+                    if da > .pi { da = 2 * .pi - da }
+                    let gg = smoothstep(thickness, 0.55 * thickness, d + 4 * n)
+                        * smoothstep(halfAngle, 0.6 * halfAngle, da + 0.15 * n)
+                        * smoothstep(zHalf, 0.5 * zHalf, abs(p.z - zc) + 4 * n)
+                    if gg > Double(g[v]) { g[v] = Float(gg) }
+                    if pave && gg > 0.5 { paving[v] = true }
                 }
             }
         }

@@ -93,8 +93,10 @@ public enum SyntheticCohort {
                             sliceSpacing: p.renderSpacing, origin: (-half, -half, anatomy.scanLow + anatomy.shiftZ))
         var truth = phantom.render(into: &fine)
         var rngD = SynthRandom(seed: o.seed, 3, i)
+        // Paracardiac involvement: its own stream, so every other draw is unchanged.
+        let rngP = SynthRandom(seed: o.seed, 7, i)
         let pattern = DiseasePattern.apply(plan.diagnosis, severity: plan.severity, phantom: phantom,
-                                           volume: &fine, truth: &truth, rng: &rngD)
+                                           volume: &fine, truth: &truth, rng: &rngD, paracardiac: rngP)
         let lesionVoxels = truth.reduce(0) { $0 + ($1 & VoxelTruth.lesion.rawValue != 0 ? 1 : 0) }
         var report: ArtifactReport?
         if let motion = plan.motion {
