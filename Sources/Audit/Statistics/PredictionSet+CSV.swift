@@ -23,14 +23,7 @@ extension PredictionSet {
 
     /// Reads a predictions CSV file.
     public init(contentsOfCSV path: String) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw StatisticsError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw StatisticsError.malformedCSV(path: path, line: 1, column: nil, reason: "not UTF-8 text")
-        }
-        try self.init(csv: text, path: path)
+        try self.init(csv: try CSVRecords.readText(path), path: path)
     }
 
     /// Parses predictions CSV text; `path` names the source in errors.
@@ -116,6 +109,18 @@ extension PredictionSet {
 
 /// RFC 4180 records with the line each starts on.
 enum CSVRecords {
+    /// The UTF-8 text of a CSV file, or the statistics' errors naming it.
+    static func readText(_ path: String) throws -> String {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw StatisticsError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw StatisticsError.malformedCSV(path: path, line: 1, column: nil, reason: "not UTF-8 text")
+        }
+        return text
+    }
+
     struct Record {
         var line: Int
         var fields: [String]

@@ -73,14 +73,7 @@ public struct SliceLabelSet: Sendable, Equatable {
     }
 
     public init(contentsOfCSV path: String) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw StatisticsError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw StatisticsError.malformedCSV(path: path, line: 1, column: nil, reason: "not UTF-8 text")
-        }
-        try self.init(csv: text, path: path)
+        try self.init(csv: try CSVRecords.readText(path), path: path)
     }
 
     public init(csv text: String, path: String) throws {

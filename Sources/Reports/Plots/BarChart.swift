@@ -2,15 +2,8 @@
 /// reference and the candidate cohort (drift). Each series is a filled bar with its own
 /// outline dash, so series stay apart in grey print; the value is printed above each bar.
 public struct BarChart: Sendable, FigureBody {
-    public struct Series: Sendable {
-        public var label: String
-        /// One value per category.
-        public var values: [Double]
-        public var style: SeriesStyle
-        public init(label: String, values: [Double], style: SeriesStyle) {
-            self.label = label; self.values = values; self.style = style
-        }
-    }
+    /// One value per category.
+    public typealias Series = ValueSeries
 
     public var title: String?
     public var subtitle: String?

@@ -1,15 +1,8 @@
 /// Overlaid distributions on shared bins, e.g. an image feature on the reference cohort and
 /// on a new scanner's cohort (drift). Each series is a step outline over a light fill.
 public struct HistogramPlot: Sendable, FigureBody {
-    public struct Series: Sendable {
-        public var label: String
-        /// One value per bin: a fraction, a density or a count.
-        public var values: [Double]
-        public var style: SeriesStyle
-        public init(label: String, values: [Double], style: SeriesStyle) {
-            self.label = label; self.values = values; self.style = style
-        }
-    }
+    /// One value per bin: a fraction, a density or a count.
+    public typealias Series = ValueSeries
 
     public var title: String?
     public var subtitle: String?
@@ -121,5 +114,16 @@ public struct HistogramPlot: Sendable, FigureBody {
             }
         }
         return avoid
+    }
+}
+
+/// A labelled, styled row of values: one per bin of a `HistogramPlot`, one per category of a
+/// `BarChart`.
+public struct ValueSeries: Sendable {
+    public var label: String
+    public var values: [Double]
+    public var style: SeriesStyle
+    public init(label: String, values: [Double], style: SeriesStyle) {
+        self.label = label; self.values = values; self.style = style
     }
 }
