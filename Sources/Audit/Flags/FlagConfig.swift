@@ -29,8 +29,8 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var fallbackSlices = 5
         /// Rule: share of R's activation inside B, and share of R's slices with a heart.
         public var minBandShare = 0.6
-        /// (spec: 0.8; calibrated on the demo models, docs/flags.md) share of R's slices with a heart.
-        public var minHeartShare = 0.6
+        /// (spec: 0.8) share of R's slices with a heart.
+        public var minHeartShare = 0.8
         /// Coarse lesion maps: when a lesion-map cell (crop box side in mm / map size, median over
         /// R's slices) is wider than this (mm), the map cannot place activation inside a band of
         /// `bandMM`: `f_band` and the neighbour Dice of R are measured and reported but neither
@@ -53,14 +53,22 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// ... and at least this many times the chest-wall profiles' share.
         public var doubledShareRatio = 1.5
         /// Motion sign 3: share of lung pixels at least `bandingHU` above or below the lung median
-        /// (below -300 HU) in B over the chest-wall reference band's share.
+        /// (below -300 HU) in B over the chest-wall reference band's share. Default 10: measured and
+        /// reported, but not a sign (on the tuning cohorts it rose as much on diseased scans with an
+        /// artifact as on healthy ones; docs/flags.md).
         public var bandingHU = 100.0
-        public var bandingRatio = 1.9
+        public var bandingRatio = 10.0
+        /// Motion sign 6 (not in the spec): dark lung, at least `darkHU` below the slice's lung
+        /// median, in B (upper quartile of the per-slice share over the heart slices) over its
+        /// share in the reference band (at least `darkFloorShare`).
+        public var darkHU = 80.0
+        public var darkFloorShare = 0.002
+        public var darkRatio = 6.0
         /// Lung-range pixels for banding and spread: below this HU (vessels excluded).
         public var bandingMaxHU = -300.0
         /// Motion sign 5 (not in the spec): the spread (median absolute deviation) of lung-range HU
-        /// in B over the reference band's, median over the heart slices.
-        public var spreadRatio = 1.2
+        /// in B's left-lung part over the reference band's, upper quartile over the heart slices.
+        public var spreadRatio = 1.6
         /// Motion sign 4: mean Dice of the abnormal part of R on neighbouring slices below this.
         public var maxNeighbourDice = 0.3
         /// No disease elsewhere: ground-glass range (HU), its largest share of lung outside B
@@ -68,12 +76,17 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// cluster outside B (cm3; HU range below).
         public var groundGlassMinHU = -750.0
         public var groundGlassMaxHU = -300.0
-        public var maxGroundGlassShare = 0.01
+        public var maxGroundGlassShare = 0.008
         public var consolidationMinHU = -100.0
         public var consolidationMaxHU = 100.0
-        public var maxConsolidationCM3 = 1.0
+        public var maxConsolidationCM3 = 1.5
         /// Consolidation within this distance of the mediastinum (hilar vessels) is not counted (mm).
         public var hilarExclusionMM = 15.0
+        /// (not in the spec) Slice evidence: fire only when the non-parametric head's P(healthy)
+        /// is at least this (the slices themselves do not show disease); 0 turns the gate off,
+        /// and a model without that head is not gated. (Calibrated, docs/flags.md: an artifact-made
+        /// call comes from the attention network's weighting; the slices' own votes stay healthy.)
+        public var minNonParametricHealthy = 0.9
         /// Motion signs for `probable` (fewer, at least `minSigns`: `suspected`).
         public var probableSigns = 3
     }

@@ -6,8 +6,9 @@ import Foundation
 /// `probableSigns` or more `probable`.
 ///
 /// Measurements: `f_band`, `f_heart`, `edge_width_ratio` (heart border / chest wall),
-/// `doubled_share` and `doubled_share_wall`, `banding_ratio`, `neighbour_dice`,
-/// `ggo_share_outside`, `consolidation_cm3`, `band_left_share`, `motion_signs`, `called_positive`.
+/// `doubled_share` and `doubled_share_wall`, `banding_ratio`, `spread_ratio`, `dark_ratio`,
+/// `neighbour_dice`, `ggo_share_outside`, `consolidation_cm3`, `band_left_share`,
+/// `nonparametric_healthy`, `motion_signs`, `called_positive`, `map_cell_mm`, `coarse_map`.
 public enum PulsatileArtifactDetector {
     /// Per-slice image measurements beside the heart.
     struct SliceMeasures {
@@ -21,8 +22,10 @@ public enum PulsatileArtifactDetector {
         var wallDoubled = 0, wallProfiles = 0
         var bandFar = 0, bandPixels = 0
         var refFar = 0, refPixels = 0
-        /// Lung-range HU in B and in the reference band (for the spread ratio).
-        var bandValues: [Float] = [], refValues: [Float] = []
+        /// Lung-range HU in B's left-lung part and in the reference band (for the spread ratio).
+        var bandLeftValues: [Float] = [], refValues: [Float] = []
+        /// Dark lung-range pixels (`darkHU` below the lung median) in B and in the reference band.
+        var bandDark = 0, refDark = 0
         /// Abnormal part of R inside B (pixel indices), for the neighbour Dice.
         var abnormal: Set<Int> = []
     }
@@ -122,13 +125,16 @@ public enum PulsatileArtifactDetector {
             let distWall = SliceAnatomy.distance(from: wallBoundarySet(wallBoundary, n), rows: rows, cols: cols).map { $0 * mm }
             for i in 0..<n where a.lung[i] != 0 && Double(hu[i]) < cfg.bandingMaxHU {
                 let far = abs(Double(hu[i]) - median) >= cfg.bandingHU
+                let dark = Double(hu[i]) <= median - cfg.darkHU
                 if band[i] {
                     m.bandPixels += 1
                     if far { m.bandFar += 1 }
-                    m.bandValues.append(hu[i])
+                    if dark { m.bandDark += 1 }
+                    if a.lung[i] == SliceAnatomy.leftLung { m.bandLeftValues.append(hu[i]) }
                 } else if distWall[i] <= cfg.bandMM && distHeart[i] > 2 * cfg.bandMM {
                     m.refPixels += 1
                     if far { m.refFar += 1 }
+                    if dark { m.refDark += 1 }
                     m.refValues.append(hu[i])
                 }
             }
@@ -156,13 +162,22 @@ public enum PulsatileArtifactDetector {
         let bandShare = bp > 0 ? Double(hs.map(\.bandFar).reduce(0, +)) / Double(bp) : .nan
         let refShare = rp > 0 ? Double(hs.map(\.refFar).reduce(0, +)) / Double(rp) : .nan
         let banding = bandShare.isNaN || refShare.isNaN ? Double.nan : bandShare / max(refShare, 1e-3)
-        // Spread: median absolute deviation of lung-range HU in B over the reference band's, per slice, median over slices.
+        // Spread: median absolute deviation of lung-range HU in the band's left-lung part over the
+        // reference band's, per heart slice; the upper quartile over slices (the artifact is on the
+        // left, on part of the heart's slices).
         let spreads = heartSlices.compactMap { k -> Double? in
-            guard let x = perSlice[k], x.bandValues.count >= 50, x.refValues.count >= 50 else { return nil }
-            let a = Self.mad(x.bandValues), b = Self.mad(x.refValues)
+            guard let x = perSlice[k], x.bandLeftValues.count >= 50, x.refValues.count >= 50 else { return nil }
+            let a = Self.mad(x.bandLeftValues), b = Self.mad(x.refValues)
             return b > 0 ? a / b : nil
         }
-        let spread = Self.median(spreads)
+        let spread = Self.quantile(spreads, 0.75)
+        // Dark lung: share of the band's lung-range pixels `darkHU` below the lung median, upper
+        // quartile over heart slices, over the reference band's share (motion undershoot; disease
+        // and vessels only brighten the lung).
+        let refDark = rp > 0 ? Double(hs.map(\.refDark).reduce(0, +)) / Double(rp) : .nan
+        let darkShares = hs.filter { $0.bandPixels >= 50 }.map { Double($0.bandDark) / Double($0.bandPixels) }
+        let dark = refDark.isNaN ? Double.nan : Self.quantile(darkShares, 0.75) / max(refDark, cfg.darkFloorShare)
+        let npHealthy = c.nonParametric?.first ?? .nan
         var dices: [Double] = []
         for (a, b) in zip(flagged, flagged.dropFirst()) where b == a + 1 {
             guard let x = perSlice[a]?.abnormal, let y = perSlice[b]?.abnormal, x.count + y.count > 0 else { continue }
@@ -182,6 +197,7 @@ public enum PulsatileArtifactDetector {
         }
         if banding >= cfg.bandingRatio { signs.append("banding ratio \(flagNumber(banding)) >= \(flagNumber(cfg.bandingRatio))") }
         if spread >= cfg.spreadRatio { signs.append("spread ratio \(flagNumber(spread)) >= \(flagNumber(cfg.spreadRatio))") }
+        if dark >= cfg.darkRatio { signs.append("dark-lung ratio \(flagNumber(dark)) >= \(flagNumber(cfg.darkRatio))") }
         if !coarse && !dice.isNaN && abnormalPixels >= 20 && dice < cfg.maxNeighbourDice {
             signs.append("neighbour Dice \(flagNumber(dice)) < \(flagNumber(cfg.maxNeighbourDice))")
         }
@@ -194,16 +210,21 @@ public enum PulsatileArtifactDetector {
             FlagMeasurement("consolidation_cm3", consolidation), FlagMeasurement("band_left_share", leftShare),
             FlagMeasurement("motion_signs", Double(signs.count)), FlagMeasurement("called_positive", calledPositive ? 1 : 0),
             FlagMeasurement("map_cell_mm", cell), FlagMeasurement("coarse_map", coarse ? 1 : 0),
+            FlagMeasurement("dark_ratio", dark), FlagMeasurement("nonparametric_healthy", npHealthy),
         ]
         let clean = ggoShare < cfg.maxGroundGlassShare && consolidation <= cfg.maxConsolidationCM3
-        guard (calledPositive || !cfg.onlyPositiveCalls), coarse || fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean,
+        // Slice evidence: the non-parametric head (slice votes) still finds the patient healthy.
+        let weakSlices = cfg.minNonParametricHealthy <= 0 || npHealthy.isNaN || npHealthy >= cfg.minNonParametricHealthy
+        guard (calledPositive || !cfg.onlyPositiveCalls), coarse || fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean, weakSlices,
               signs.count >= max(1, cfg.minSigns) else {
             return FlagEvaluation(flag: .pulsatileArtifact, measurements: measurements)
         }
         let bandReason = coarse
             ? "lesion map too coarse to place activation in the band (cell \(flagNumber(cell)) mm > \(flagNumber(cfg.coarseMapCellMM)) mm; f_band \(flagNumber(fBand)) not used)"
             : "f_band \(flagNumber(fBand)) >= \(flagNumber(cfg.minBandShare))"
-        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))"] + signs +
+        let sliceReason = cfg.minNonParametricHealthy > 0 && !npHealthy.isNaN
+            ? ["non-parametric head P(healthy) \(flagNumber(npHealthy)) >= \(flagNumber(cfg.minNonParametricHealthy)) (no slice evidence of disease)"] : []
+        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))"] + sliceReason + signs +
                       ["no disease elsewhere (ground-glass \(String(format: "%.2f%%", 100 * ggoShare)) of lung, consolidation \(flagNumber(consolidation)) cm3)"]
         let slices = flagged.filter { perSlice[$0]?.heartFound == true && (coarse || (perSlice[$0]?.activationInBand ?? 0) > 0) }
         return .make(.pulsatileArtifact, measurements, reasons: reasons, level: signs.count >= cfg.probableSigns ? "probable" : "suspected",
@@ -322,6 +343,15 @@ public enum PulsatileArtifactDetector {
         let m = Double(s[s.count / 2])
         let d = s.map { abs(Double($0) - m) }.sorted()
         return d[d.count / 2]
+    }
+
+    /// Linear-interpolated quantile (NaN for an empty list).
+    static func quantile(_ v: [Double], _ q: Double) -> Double {
+        guard !v.isEmpty else { return .nan }
+        let s = v.sorted()
+        let x = q * Double(s.count - 1)
+        let lo = Int(x.rounded(.down)), hi = min(lo + 1, s.count - 1)
+        return s[lo] + (x - Double(lo)) * (s[hi] - s[lo])
     }
 
     static func median(_ v: [Double]) -> Double {

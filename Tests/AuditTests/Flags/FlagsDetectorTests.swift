@@ -31,6 +31,39 @@ final class FlagsDetectorTests: XCTestCase {
         XCTAssertEqual(e.measurements.first { $0.name == "motion_signs" }?.value, 0)
     }
 
+    /// Motion undershoot darkens the lung beside the heart; a still heart border does not.
+    func testFlagsPulsatileDarkLungSign() throws {
+        let threshold = FlagConfig().pulsatile.darkRatio
+        var moving = FlagsPhantom()
+        moving.artifact = true
+        let m = try pulsatile(moving).measurements.first { $0.name == "dark_ratio" }?.value ?? .nan
+        XCTAssertGreaterThanOrEqual(m, threshold)
+        var still = FlagsPhantom()
+        still.activationBesideHeart = true
+        let s = try pulsatile(still).measurements.first { $0.name == "dark_ratio" }?.value ?? .nan
+        XCTAssertLessThan(s, threshold)
+    }
+
+    /// With the slice-evidence gate on, a call the slices themselves support (the non-parametric
+    /// head says not healthy) is disease, not an artifact; a model without that head is not gated.
+    func testFlagsPulsatileSliceEvidenceGate() throws {
+        var config = FlagConfig().pulsatile
+        config.minNonParametricHealthy = 0.8
+        var p = FlagsPhantom()
+        p.artifact = true
+        let c = try p.flagCase()
+        let anatomy = FlagEngine.analyse(c, config: FlagConfig())
+        let f = try XCTUnwrap(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        XCTAssertTrue(f.reasons.contains { $0.contains("non-parametric") }, "\(f.reasons)")
+        p.nonParametricWhenAbnormal = [0.2, 0.7, 0.05, 0.05]
+        let supported = try p.flagCase()
+        XCTAssertNil(PulsatileArtifactDetector.evaluate(supported, anatomy: anatomy, config: config).finding)
+        var noHead = supported
+        noHead.nonParametric = nil
+        noHead.nonParametricPredicted = nil
+        XCTAssertNotNil(PulsatileArtifactDetector.evaluate(noHead, anatomy: anatomy, config: config).finding)
+    }
+
     func testFlagsPulsatileQuietOnPeripheralSubpleuralDisease() throws {
         var p = FlagsPhantom()
         p.subpleuralDisease = true
@@ -201,7 +234,9 @@ final class FlagsDetectorTests: XCTestCase {
     }
 
     func testFlagsConfidenceAndVersionFlip() throws {
-        var c = try FlagsPhantom().flagCase()
+        var p = FlagsPhantom()
+        p.nonParametricWhenAbnormal = [0.2, 0.7, 0.05, 0.05]
+        var c = try p.flagCase()
         XCTAssertNil(ConfidenceDetector.evaluate(c, config: FlagConfig().confidence).finding)
         c.nonParametricPredicted = 0
         XCTAssertNotNil(ConfidenceDetector.evaluate(c, config: FlagConfig().confidence).finding)

@@ -13,6 +13,9 @@ struct FlagsPhantom {
     var spacing = 2.5          // mm per pixel
     var slices = 12
     var artifact = false
+    /// The non-parametric head's probabilities when called abnormal (default: slices look healthy,
+    /// as on an artifact-made call; the learned head alone calls the patient sick).
+    var nonParametricWhenAbnormal: [Double] = [0.95, 0.03, 0.01, 0.01]
     var subpleuralDisease = false
     /// Lesion-map activation beside the heart without any image change (a motion-free heart border).
     var activationBesideHeart = false
@@ -135,7 +138,7 @@ struct FlagsPhantom {
                         pixelSpacing: [spacing, spacing], orientation: flipped ? [-1, 0, 0, 0, 1, 0] : [1, 0, 0, 0, 1, 0],
                         sliceSpacing: 5, problems: [], mapSize: mapSize, slices: out,
                         probabilities: calledAbnormal ? [0.2, 0.7, 0.05, 0.05] : [0.9, 0.05, 0.03, 0.02],
-                        predicted: calledAbnormal ? 1 : 0, nonParametric: calledAbnormal ? [0.2, 0.7, 0.05, 0.05] : [0.9, 0.05, 0.03, 0.02],
-                        nonParametricPredicted: calledAbnormal ? 1 : 0, preprocess: PreprocessSettings())
+                        predicted: calledAbnormal ? 1 : 0, nonParametric: calledAbnormal ? nonParametricWhenAbnormal : [0.9, 0.05, 0.03, 0.02],
+                        nonParametricPredicted: calledAbnormal ? (nonParametricWhenAbnormal.indices.max { nonParametricWhenAbnormal[$0] < nonParametricWhenAbnormal[$1] } ?? 0) : 0, preprocess: PreprocessSettings())
     }
 }
