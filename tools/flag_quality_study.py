@@ -160,12 +160,15 @@ def summarise(scans, fired_of=lambda s: s["fired"], level_of=lambda s: s["level"
         return sum(bool(fired_of(s)) for s in sel), len(sel)
 
     healthy_art = [s for s in scans if s["label"] == "healthy" and s["render"] == 1]
+    made = [s for s in fired if s["render"] == 1 and s["twin_predicted"] == 0]
+    made_all = [s for s in pos if s["render"] == 1 and s["twin_predicted"] == 0]
     return dict(
         scans=len(scans), healthy_artifact=len(healthy_art),
         healthy_artifact_called=sum(s["predicted"] != 0 for s in healthy_art), artifact_fp=len(caused),
         fired=len(fired), probable=len(prob),
         precision=ratio(len(tp), len(fired)), recall=ratio(len(tp), len(caused)),
         precision_probable=ratio(len(tpp), len(prob)), recall_probable=ratio(len(tpp), len(caused)),
+        artifact_made=len(made_all), precision_made=ratio(len(made), len(fired)), recall_made=ratio(len(made), len(made_all)),
         covid_beside=fired_in(lambda s: s["label"] == "covid19" and s["beside"] >= 50),
         covid_beside_clean=fired_in(lambda s: s["label"] == "covid19" and s["beside"] >= 50 and s["render"] == 0),
         disease=fired_in(lambda s: category(s) == "disease"),
@@ -288,6 +291,8 @@ def table(result):
     row("`pulsatile_artifact` fired on positive calls (probable)", lambda r: f"{r['fired']} ({r['probable']})")
     row("precision / recall, any level", lambda r: f"{fmt(r['precision'])} / {fmt(r['recall'])}")
     row("precision / recall, `probable`", lambda r: f"{fmt(r['precision_probable'])} / {fmt(r['recall_probable'])}")
+    row("calls the artifact made, any patient (twin called healthy)", lambda r: str(r["artifact_made"]))
+    row("precision / recall against those", lambda r: f"{fmt(r['precision_made'])} / {fmt(r['recall_made'])}")
     row("fired on COVID-19 called sick, lesions beside the heart", frac("covid_beside"))
     row("... of them without the artifact", frac("covid_beside_clean"))
     row("fired on any disease called sick", frac("disease"))
@@ -310,6 +315,7 @@ def main():
     ap.add_argument("--search", action="store_true", help="grid-search the thresholds on the tuning seeds")
     ap.add_argument("--json", default="")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--from-json", default="", help="re-summarise the scans a previous --json wrote (no synth, run or flags)")
     a = ap.parse_args()
     Path(a.work).mkdir(parents=True, exist_ok=True)
     base = dict(DEFAULTS, **(load_config(a.config).get("pulsatile") or {}))
@@ -317,8 +323,9 @@ def main():
     mismatches = 0
     for role, seeds in (("tune", a.tune), ("report", a.report)):
         allscans = []
+        saved = json.loads(Path(a.from_json).read_text())["scans"].get(role, []) if a.from_json else None
         for s in [int(x) for x in seeds.split(",") if x]:
-            scans = study_seed(a, s)
+            scans = [x for x in saved if x["seed"] == s] if saved is not None else study_seed(a, s)
             for x in scans:
                 if bool(fires(x["m"], base)) != x["fired"] or (x["fired"] and fires(x["m"], base) != x["level"]):
                     mismatches += 1
