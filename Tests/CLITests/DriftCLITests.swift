@@ -18,6 +18,14 @@ final class DriftCLITests: XCTestCase {
         return (r, obj)
     }
 
+    /// The new scanner of these tests: 2.2x the noise and 30 HU offset.
+    static func newScanner(_ base: DriftPhantomCohort.Acquisition) -> DriftPhantomCohort.Acquisition {
+        var shifted = base
+        shifted.noise = 2.2 * base.noise
+        shifted.huOffset = 30
+        return shifted
+    }
+
     func verdicts(_ report: [String: Any]) -> [String: String] {
         var v: [String: String] = [:]
         for f in report["factors"] as? [[String: Any]] ?? [] { v[f["id"] as! String] = f["verdict"] as? String }
@@ -29,9 +37,7 @@ final class DriftCLITests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("audit.sqlite").path
         let base = DriftPhantomCohort.Acquisition()
-        var shifted = base
-        shifted.noise = 2.2 * base.noise
-        shifted.huOffset = 30
+        let shifted = Self.newScanner(base)
         try run(try DriftPhantomCohort.write(to: dir.appendingPathComponent("ref"), patients: 12, acquisition: base, seed: 1), db: db)
         try run(try DriftPhantomCohort.write(to: dir.appendingPathComponent("same"), patients: 12, acquisition: base, seed: 2), db: db)
         try run(try DriftPhantomCohort.write(to: dir.appendingPathComponent("new"), patients: 12, acquisition: shifted, seed: 3), db: db)
@@ -79,9 +85,7 @@ final class DriftCLITests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("audit.sqlite").path
         let base = DriftPhantomCohort.Acquisition()
-        var shifted = base
-        shifted.noise = 2.2 * base.noise
-        shifted.huOffset = 30
+        let shifted = Self.newScanner(base)
         try run(try DriftPhantomCohort.write(to: dir.appendingPathComponent("ref"), patients: 12, acquisition: base, seed: 1), db: db)
         let same = try DriftPhantomCohort.write(to: dir.appendingPathComponent("same"), patients: 12, acquisition: base, seed: 2)
         let new = try DriftPhantomCohort.write(to: dir.appendingPathComponent("new"), patients: 12, acquisition: shifted, seed: 3)

@@ -6,13 +6,20 @@ import Audit
 final class FlagsCLITests: XCTestCase {
     let model = CLI.fixtures.appendingPathComponent("model/tiny/weights.safetensors").path
 
-    func testFlagsAfterARunAreComputedStoredAndListed() throws {
-        let dir = try CLI.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let manifest = try TestCohort.write(to: dir, patients: 4, slices: 6)
+    /// A test cohort of `patients` (6 slices each) in `dir`, run once with the tiny model into
+    /// `dir/audit.sqlite` (run 1).
+    func runTinyModel(in dir: URL, patients: Int) throws -> (manifest: URL, db: String) {
+        let manifest = try TestCohort.write(to: dir, patients: patients, slices: 6)
         let db = dir.appendingPathComponent("audit.sqlite").path
         let run = try CLI.run(["run", "--cohort", manifest.path, "--model", model, "--db", db])
         XCTAssertEqual(run.status, 0, run.stderr)
+        return (manifest, db)
+    }
+
+    func testFlagsAfterARunAreComputedStoredAndListed() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (manifest, db) = try runTinyModel(in: dir, patients: 4)
 
         let first = try CLI.run(["flags", "--run", "1", "--db", db, "--json", "--all"])
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -76,10 +83,7 @@ final class FlagsCLITests: XCTestCase {
     func testExportIncludesStoredFlags() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let manifest = try TestCohort.write(to: dir, patients: 3, slices: 6)
-        let db = dir.appendingPathComponent("audit.sqlite").path
-        let run = try CLI.run(["run", "--cohort", manifest.path, "--model", model, "--db", db])
-        XCTAssertEqual(run.status, 0, run.stderr)
+        let (_, db) = try runTinyModel(in: dir, patients: 3)
 
         // Before `flags`: no flag keys at all.
         let before = try CLI.run(["export", "--run", "1", "--db", db])
