@@ -110,8 +110,12 @@ struct FlagsCommand: ParsableCommand {
            stored.baselineRunID == baseline, stored.referenceRunID == reference {
             reused = true
         } else {
+            let (network, unavailable) = try FlagEngine.patientNetwork(store: store, run: runID)
+            if let unavailable, settings.isEnabled(.pulsatileArtifact) {
+                printError("note: no counterfactual for the pulsatile flag (healthy_without_heart not measured, not gated): \(unavailable)")
+            }
             let patients = try FlagEngine.compute(store: store, run: runID, config: settings, baseline: baseline,
-                                                  referenceNoise: referenceNoise) { pid, k, n in
+                                                  referenceNoise: referenceNoise, network: network) { pid, k, n in
                 if !json { printError("[\(k)/\(n)] \(pid)") }
             }
             try store.saveFlags(run: runID, config: settings, baseline: baseline, reference: reference, patients: patients)

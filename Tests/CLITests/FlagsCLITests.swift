@@ -47,6 +47,13 @@ final class FlagsCLITests: XCTestCase {
         XCTAssertTrue(second.stdout.contains("stored"), second.stdout)
         XCTAssertTrue(second.stdout.contains("truncated_coverage"), second.stdout)
         XCTAssertTrue(second.stdout.contains("accuracy:"), second.stdout)
+        // The commented template holds exactly the defaults: the stored flags are reused.
+        let template = CLI.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("templates/flags.yaml").path
+        let templated = try CLI.run(["flags", "--run", "1", "--db", db, "--config", template, "--json"])
+        XCTAssertEqual(templated.status, 0, templated.stderr)
+        let templatedObj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(templated.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(templatedObj["reused"] as? Bool, true, "templates/flags.yaml differs from the defaults")
         let store = try AuditStore(path: db)
         XCTAssertTrue(try store.appliedMigrations.contains("0003_flags"))
         XCTAssertEqual(try store.loadFlags(run: 1).count, 4)
@@ -76,6 +83,35 @@ final class FlagsCLITests: XCTestCase {
 
         let missing = try CLI.run(["flags", "--run", "9", "--db", db])
         XCTAssertEqual(missing.status, 74)
+    }
+
+    /// The pulsatile flag's counterfactual reads the run's weight file again: measured while the
+    /// file is there; a note (and no counterfactual, no crash) once it moved or was replaced.
+    func testFlagsCounterfactualNeedsTheRunsWeightFile() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = dir.appendingPathComponent("weights.safetensors")
+        try FileManager.default.copyItem(atPath: model, toPath: weights.path)
+        let manifest = try TestCohort.write(to: dir, patients: 2, slices: 6)
+        let db = dir.appendingPathComponent("audit.sqlite").path
+        let run = try CLI.run(["run", "--cohort", manifest.path, "--model", weights.path, "--db", db])
+        XCTAssertEqual(run.status, 0, run.stderr)
+
+        let present = try CLI.run(["flags", "--run", "1", "--db", db, "--json", "--all"])
+        XCTAssertEqual(present.status, 0, present.stderr)
+        XCTAssertFalse(present.stderr.contains("no counterfactual"), present.stderr)
+        XCTAssertTrue(present.stdout.contains("healthy_without_heart"), present.stdout)
+
+        try FileManager.default.removeItem(at: weights)
+        let gone = try CLI.run(["flags", "--run", "1", "--db", db, "--recompute"])
+        XCTAssertEqual(gone.status, 0, gone.stderr)
+        XCTAssertTrue(gone.stderr.contains("no counterfactual") && gone.stderr.contains("is not there any more"), gone.stderr)
+
+        try FileManager.default.copyItem(atPath: CLI.fixtures.appendingPathComponent("model/wide/weights.safetensors").path,
+                                         toPath: weights.path)
+        let replaced = try CLI.run(["flags", "--run", "1", "--db", db, "--recompute"])
+        XCTAssertEqual(replaced.status, 0, replaced.stderr)
+        XCTAssertTrue(replaced.stderr.contains("is not the one run 1 used"), replaced.stderr)
     }
 
     /// Issue 7 item 4: the run's JSON export carries each patient's stored flags once they

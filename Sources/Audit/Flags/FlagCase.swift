@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// One slice as the detectors see it: HU re-read from DICOM (original geometry, row-major)
 /// with the outputs the run stored for it.
@@ -61,6 +62,12 @@ public struct FlagCase: Sendable {
     public var nonParametricPredicted: Int?
     /// Preprocessing settings of the run (lung mask).
     public var preprocess: PreprocessSettings
+    /// The stored window-averaged slice features, `slices.count * featureDim` in slice order
+    /// (empty when not loaded), and the run's patient network when its weight file is at hand:
+    /// together they answer "what would the model say without these slices?".
+    public var features: [Float] = []
+    public var featureDim = 0
+    public var patientNetwork: PatientNetwork?
 
     public init(patientID: String, label: Diagnosis?, modality: String?, bodyPartExamined: String?, rows: Int, columns: Int,
                 pixelSpacing: [Double], orientation: [Double], sliceSpacing: Double, problems: [SeriesProblem], mapSize: Int,
@@ -83,6 +90,18 @@ public struct FlagCase: Sendable {
         self.nonParametric = nonParametric
         self.nonParametricPredicted = nonParametricPredicted
         self.preprocess = preprocess
+    }
+
+    /// Patient probabilities from the stored features of the slices in `keep` only (slice order),
+    /// nil without features or network, or when fewer slices remain than the largest scale.
+    public func probabilities(keeping keep: [Int]) -> [Double]? {
+        guard let net = patientNetwork, featureDim > 0, features.count == slices.count * featureDim,
+              net.config.featureDim == featureDim, keep.count >= (net.config.scales.max() ?? 1) else { return nil }
+        var x: [Float] = []
+        x.reserveCapacity(keep.count * featureDim)
+        for i in keep.sorted() where i >= 0 && i < slices.count { x += features[(i * featureDim)..<((i + 1) * featureDim)] }
+        guard x.count == keep.count * featureDim else { return nil }
+        return net.probabilities(features: x, count: keep.count).map(Double.init)
     }
 
     /// Row and column spacing (mm), 1 when the header has none.

@@ -36,9 +36,28 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// `bandMM`: `f_band` and the neighbour Dice of R are measured and reported but neither
         /// gates nor counts as a sign (docs/flags.md, "Coarse lesion maps"). Default = `bandMM`.
         public var coarseMapCellMM = 20.0
-        /// Motion signs needed to fire (spec: 1; one sign alone is present on most artifact-free
-        /// scans of the synthetic cohorts).
-        public var minSigns = 2
+        /// Motion signs (each ratio past its own threshold below) needed to fire, besides the motion
+        /// score (spec: 1). Default 0: the score decides; the signs past their thresholds are listed
+        /// as reasons.
+        public var minSigns = 0
+        /// (not in the spec) The motion score: a logistic model of "this scan carries a cardiac-motion
+        /// artifact" on the motion measurements, fitted on the tuning cohorts (artifact renders
+        /// against their motion-free twins; `tools/flag_quality_study.py --fit-score`, docs/flags.md).
+        /// Weights are per natural log of each ratio and per share; each only adds evidence (>= 0).
+        public struct MotionScore: Sendable, Codable, Equatable {
+            public var intercept = -14.036
+            public var logEdgeWidthRatio = 23.501
+            public var logSpreadRatio = 8.042
+            public var logDarkRatio = 5.211
+            public var logBandingRatio = 0.0
+            /// Doubled-edge share on the heart border minus the chest wall's.
+            public var doubledExcess = 0.0
+        }
+        public var motionScore = MotionScore()
+        /// Fire when the motion score is at least this, `probable` from `probableMotionScore`
+        /// (score s is log-odds: P(artifact) = 1 / (1 + e^-s) on the tuning cohorts' mix).
+        public var minMotionScore = 1.75
+        public var probableMotionScore = 8.0
         /// Motion sign 1: edge width across the heart border over the chest-wall edge's.
         public var edgeWidthRatio = 1.3
         /// Profile half-length (mm) and minimum lung-to-tissue contrast (HU) of a usable edge profile.
@@ -84,11 +103,15 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var hilarExclusionMM = 15.0
         /// (not in the spec) Slice evidence: fire only when the non-parametric head's P(healthy)
         /// is at least this (the slices themselves do not show disease); 0 turns the gate off,
-        /// and a model without that head is not gated. (Calibrated, docs/flags.md: an artifact-made
-        /// call comes from the attention network's weighting; the slices' own votes stay healthy.)
-        public var minNonParametricHealthy = 0.9
-        /// Motion signs for `probable` (fewer, at least `minSigns`: `suspected`).
-        public var probableSigns = 3
+        /// and a model without that head is not gated. Off by default: with the motion score it
+        /// cost recall on the tuning cohorts and gained nothing (docs/flags.md).
+        public var minNonParametricHealthy = 0.0
+        /// (not in the spec) Counterfactual: fire only when the patient network, run again on the
+        /// stored slice features without the heart-level slices, gives P(healthy) at least this
+        /// (the call depends on those slices); 0 turns the gate off, and a run whose weight file
+        /// is not at hand is not gated. Off by default (it cost recall on the tuning cohorts); the
+        /// value is always measured and given as a reason (docs/flags.md).
+        public var minHealthyWithoutHeart = 0.0
     }
 
     public struct CropFailure: Sendable, Codable, Equatable {

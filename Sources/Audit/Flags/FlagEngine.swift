@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// Computes every enabled flag for every successful patient of a run, from the store and a
 /// re-read of each series (docs/flags.md). Per patient: the slices are re-read, analysed once
@@ -44,8 +45,11 @@ public enum FlagEngine {
 
     /// Computes the flags of run `id` (not stored: see `AuditStore.saveFlags`). `baseline` adds
     /// version flips against that run; `referenceNoise` is the noise reference median (else the
-    /// configuration's, else this run's median). `progress` gets each patient id when done.
+    /// configuration's, else this run's median); `network` is the run's patient network (see
+    /// `patientNetwork(store:run:)`; without it no counterfactual is measured). `progress` gets
+    /// each patient id when done.
     public static func compute(store: AuditStore, run id: Int, config: FlagConfig, baseline: Int?, referenceNoise: Double?,
+                               network: PatientNetwork? = nil,
                                progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> [PatientFlags] {
         let patients = try store.okPatients(run: id)
         let prior = try baseline.map { try store.predictions(run: $0) }
@@ -61,7 +65,8 @@ public enum FlagEngine {
                 error = e.description
                 c = try store.flagCase(run: id, patientID: pid, pixels: false)
             }
-            guard let c else { continue }
+            guard var c else { continue }
+            c.patientNetwork = network
             let (evaluations, ni) = evaluate(c, config: config)
             var p = PatientFlags(patientID: pid, label: c.label?.rawValue, predicted: c.predicted, status: status, error: error,
                                  measurements: [:], findings: [])
@@ -90,6 +95,23 @@ public enum FlagEngine {
             }
         }
         return out
+    }
+
+    /// The patient network of run `id`'s model, read again from the weight file the model was
+    /// added from. nil with the reason when it cannot be used: an imported run (no model), a
+    /// weight file that moved or no longer reads, or one whose patient network is not the one
+    /// the run used (digest).
+    public static func patientNetwork(store: AuditStore, run id: Int) throws -> (network: PatientNetwork?, unavailable: String?) {
+        guard let run = try store.run(id: id), let (model, path) = try store.reportModel(run: run) else {
+            return (nil, "run \(id) has no model (imported predictions)")
+        }
+        guard FileManager.default.fileExists(atPath: path) else { return (nil, "the weight file \(path) is not there any more") }
+        let file: WeightFile
+        do { file = try WeightFile(contentsOf: URL(fileURLWithPath: path)) } catch { return (nil, "\(error)") }
+        guard file.patientNetworkDigest == model.patientDigest else {
+            return (nil, "the patient network in \(path) is not the one run \(id) used (digest differs)")
+        }
+        return (PatientNetwork(file), nil)
     }
 
     /// The median stored noise index of a run whose flags were computed (the reference for another run).

@@ -2,13 +2,15 @@ import Foundation
 
 /// Pulsatile (cardiac-motion) artifact false positive (failure-modes.md, "Pulsatile"): a
 /// positive call whose lesion-map activation hugs the heart border, with motion evidence in
-/// the image beside the heart and no disease elsewhere. One motion sign gives `suspected`,
-/// `probableSigns` or more `probable`.
+/// the image beside the heart and no disease elsewhere. The motion evidence is weighed by one
+/// score (log-odds of an artifact, `FlagConfig.Pulsatile.MotionScore`): at least
+/// `minMotionScore` gives `suspected`, at least `probableMotionScore` `probable`.
 ///
 /// Measurements: `f_band`, `f_heart`, `edge_width_ratio` (heart border / chest wall),
 /// `doubled_share` and `doubled_share_wall`, `banding_ratio`, `spread_ratio`, `dark_ratio`,
 /// `neighbour_dice`, `ggo_share_outside`, `consolidation_cm3`, `band_left_share`,
-/// `nonparametric_healthy`, `motion_signs`, `called_positive`, `map_cell_mm`, `coarse_map`.
+/// `nonparametric_healthy`, `healthy_without_heart`, `heart_slices`, `motion_signs`, `motion_score`, `called_positive`,
+/// `map_cell_mm`, `coarse_map`.
 public enum PulsatileArtifactDetector {
     /// Per-slice image measurements beside the heart.
     struct SliceMeasures {
@@ -178,6 +180,11 @@ public enum PulsatileArtifactDetector {
         let darkShares = hs.filter { $0.bandPixels >= 50 }.map { Double($0.bandDark) / Double($0.bandPixels) }
         let dark = refDark.isNaN ? Double.nan : Self.quantile(darkShares, 0.75) / max(refDark, cfg.darkFloorShare)
         let npHealthy = c.nonParametric?.first ?? .nan
+        // Counterfactual: P(healthy) from the patient network on the stored features without the
+        // heart-level slices (NaN without the network or with too few slices left).
+        let heartSet = Set(heartSlices)
+        let withoutHeart = heartSet.isEmpty ? Double.nan
+            : c.probabilities(keeping: c.slices.map(\.index).filter { !heartSet.contains($0) })?.first ?? .nan
         var dices: [Double] = []
         for (a, b) in zip(flagged, flagged.dropFirst()) where b == a + 1 {
             guard let x = perSlice[a]?.abnormal, let y = perSlice[b]?.abnormal, x.count + y.count > 0 else { continue }
@@ -201,6 +208,8 @@ public enum PulsatileArtifactDetector {
         if !coarse && !dice.isNaN && abnormalPixels >= 20 && dice < cfg.maxNeighbourDice {
             signs.append("neighbour Dice \(flagNumber(dice)) < \(flagNumber(cfg.maxNeighbourDice))")
         }
+        let score = Self.motionScore(edgeWidthRatio: edgeRatio, spreadRatio: spread, darkRatio: dark, bandingRatio: banding,
+                                     doubledShare: doubled, doubledShareWall: doubledWall, weights: cfg.motionScore)
         let calledPositive = c.predicted != 0
         let measurements = [
             FlagMeasurement("f_band", fBand), FlagMeasurement("f_heart", fHeart),
@@ -211,12 +220,16 @@ public enum PulsatileArtifactDetector {
             FlagMeasurement("motion_signs", Double(signs.count)), FlagMeasurement("called_positive", calledPositive ? 1 : 0),
             FlagMeasurement("map_cell_mm", cell), FlagMeasurement("coarse_map", coarse ? 1 : 0),
             FlagMeasurement("dark_ratio", dark), FlagMeasurement("nonparametric_healthy", npHealthy),
+            FlagMeasurement("healthy_without_heart", withoutHeart), FlagMeasurement("heart_slices", Double(heartSlices.count)),
+            FlagMeasurement("motion_score", score),
         ]
         let clean = ggoShare < cfg.maxGroundGlassShare && consolidation <= cfg.maxConsolidationCM3
         // Slice evidence: the non-parametric head (slice votes) still finds the patient healthy.
         let weakSlices = cfg.minNonParametricHealthy <= 0 || npHealthy.isNaN || npHealthy >= cfg.minNonParametricHealthy
+        // The call depends on the heart-level slices: without them the model finds the patient healthy.
+        let dependsOnHeart = cfg.minHealthyWithoutHeart <= 0 || withoutHeart.isNaN || withoutHeart >= cfg.minHealthyWithoutHeart
         guard (calledPositive || !cfg.onlyPositiveCalls), coarse || fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean, weakSlices,
-              signs.count >= max(1, cfg.minSigns) else {
+              dependsOnHeart, score >= cfg.minMotionScore, signs.count >= cfg.minSigns else {
             return FlagEvaluation(flag: .pulsatileArtifact, measurements: measurements)
         }
         let bandReason = coarse
@@ -224,11 +237,26 @@ public enum PulsatileArtifactDetector {
             : "f_band \(flagNumber(fBand)) >= \(flagNumber(cfg.minBandShare))"
         let sliceReason = cfg.minNonParametricHealthy > 0 && !npHealthy.isNaN
             ? ["non-parametric head P(healthy) \(flagNumber(npHealthy)) >= \(flagNumber(cfg.minNonParametricHealthy)) (no slice evidence of disease)"] : []
-        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))"] + sliceReason + signs +
+        let counterfactualReason = withoutHeart.isNaN ? [] : cfg.minHealthyWithoutHeart > 0
+            ? ["without its \(heartSlices.count) heart-level slices the model calls the patient healthy (P \(flagNumber(withoutHeart)) >= \(flagNumber(cfg.minHealthyWithoutHeart)))"]
+            : ["without its \(heartSlices.count) heart-level slices the model gives P(healthy) \(flagNumber(withoutHeart))"]
+        let scoreReason = "motion score \(flagNumber(score)) >= \(flagNumber(cfg.minMotionScore)) (P(artifact) \(flagNumber(1 / (1 + exp(-score)))))"
+        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))", scoreReason] + signs + sliceReason + counterfactualReason +
                       ["no disease elsewhere (ground-glass \(String(format: "%.2f%%", 100 * ggoShare)) of lung, consolidation \(flagNumber(consolidation)) cm3)"]
         let slices = flagged.filter { perSlice[$0]?.heartFound == true && (coarse || (perSlice[$0]?.activationInBand ?? 0) > 0) }
-        return .make(.pulsatileArtifact, measurements, reasons: reasons, level: signs.count >= cfg.probableSigns ? "probable" : "suspected",
+        return .make(.pulsatileArtifact, measurements, reasons: reasons, level: score >= cfg.probableMotionScore ? "probable" : "suspected",
                      slices: slices)
+    }
+
+    /// The motion score (log-odds of a cardiac-motion artifact): the intercept plus each weight
+    /// times the natural log of its ratio (a missing or non-positive ratio adds nothing) and the
+    /// doubled-edge share's excess over the chest wall's (missing: nothing).
+    public static func motionScore(edgeWidthRatio: Double, spreadRatio: Double, darkRatio: Double, bandingRatio: Double,
+                                   doubledShare: Double, doubledShareWall: Double, weights w: FlagConfig.Pulsatile.MotionScore) -> Double {
+        func logRatio(_ x: Double) -> Double { x.isNaN || x <= 0 ? 0 : Foundation.log(x) }
+        let excess = doubledShare.isNaN ? 0 : doubledShare - (doubledShareWall.isNaN ? 0 : doubledShareWall)
+        return w.intercept + w.logEdgeWidthRatio * logRatio(edgeWidthRatio) + w.logSpreadRatio * logRatio(spreadRatio)
+            + w.logDarkRatio * logRatio(darkRatio) + w.logBandingRatio * logRatio(bandingRatio) + w.doubledExcess * excess
     }
 
     private static func wallBoundarySet(_ list: [Int], _ n: Int) -> [Bool] {

@@ -173,12 +173,17 @@ extension AuditStore {
         }
         let probs = (7...10).map { r[$0].double ?? 0 }
         let np: [Double]? = r[12].double == nil ? nil : (12...15).map { r[$0].double ?? 0 }
-        return FlagCase(patientID: patientID, label: r[17].int.flatMap { Diagnosis(rawValue: $0) }, modality: meta?.modality,
-                        bodyPartExamined: meta?.bodyPartExamined, rows: rows, columns: cols,
-                        pixelSpacing: meta?.pixelSpacing ?? [1, 1], orientation: orientation,
-                        sliceSpacing: spacing ?? meta?.sliceThickness ?? 1, problems: problems, mapSize: stored.results.mapSize,
-                        slices: slices, probabilities: probs, predicted: r[11].int ?? 0, nonParametric: np,
-                        nonParametricPredicted: r[16].int, preprocess: settings?.preprocess ?? PreprocessSettings())
+        var out = FlagCase(patientID: patientID, label: r[17].int.flatMap { Diagnosis(rawValue: $0) }, modality: meta?.modality,
+                           bodyPartExamined: meta?.bodyPartExamined, rows: rows, columns: cols,
+                           pixelSpacing: meta?.pixelSpacing ?? [1, 1], orientation: orientation,
+                           sliceSpacing: spacing ?? meta?.sliceThickness ?? 1, problems: problems, mapSize: stored.results.mapSize,
+                           slices: slices, probabilities: probs, predicted: r[11].int ?? 0, nonParametric: np,
+                           nonParametricPredicted: r[16].int, preprocess: settings?.preprocess ?? PreprocessSettings())
+        if n > 0, stored.results.features.count % n == 0 {
+            out.features = stored.results.features
+            out.featureDim = stored.results.features.count / n
+        }
+        return out
     }
 
     /// The run's patients with a successful result, in manifest order.

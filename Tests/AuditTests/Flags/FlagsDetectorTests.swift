@@ -1,5 +1,6 @@
 import XCTest
 import Audit
+import Model
 
 /// Each detector on phantoms where it must fire and where it must not.
 final class FlagsDetectorTests: XCTestCase {
@@ -29,6 +30,38 @@ final class FlagsDetectorTests: XCTestCase {
         // The activation is beside the heart: only the missing motion evidence keeps it quiet.
         XCTAssertGreaterThanOrEqual(e.measurements.first { $0.name == "f_band" }?.value ?? 0, 0.6)
         XCTAssertEqual(e.measurements.first { $0.name == "motion_signs" }?.value, 0)
+        XCTAssertLessThan(e.measurements.first { $0.name == "motion_score" }?.value ?? .infinity, FlagConfig().pulsatile.minMotionScore)
+    }
+
+    /// The motion score weighs the motion measurements the detector reports (log-odds; each
+    /// weight per natural log of its ratio), and its thresholds decide the level.
+    func testFlagsPulsatileMotionScoreDecidesTheLevel() throws {
+        var p = FlagsPhantom()
+        p.artifact = true
+        let c = try p.flagCase()
+        let anatomy = FlagEngine.analyse(c, config: FlagConfig())
+        var config = FlagConfig().pulsatile
+        let e = PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config)
+        func value(_ name: String) -> Double { e.measurements.first { $0.name == name }?.value ?? .nan }
+        let w = config.motionScore
+        func term(_ weight: Double, _ x: Double) -> Double { x.isNaN ? 0 : weight * x }
+        let expected = w.intercept + term(w.logEdgeWidthRatio, log(value("edge_width_ratio"))) + term(w.logSpreadRatio, log(value("spread_ratio")))
+            + term(w.logDarkRatio, log(value("dark_ratio"))) + term(w.logBandingRatio, log(value("banding_ratio")))
+            + term(w.doubledExcess, value("doubled_share") - value("doubled_share_wall"))
+        XCTAssertFalse(value("edge_width_ratio").isNaN || value("spread_ratio").isNaN || value("dark_ratio").isNaN)
+        XCTAssertEqual(value("motion_score"), expected, accuracy: 1e-9)
+        let f = try XCTUnwrap(e.finding)
+        XCTAssertTrue(f.reasons.contains { $0.hasPrefix("motion score") }, "\(f.reasons)")
+
+        config.probableMotionScore = expected - 0.01
+        XCTAssertEqual(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding?.level, "probable")
+        config.probableMotionScore = expected + 0.01
+        XCTAssertEqual(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding?.level, "suspected")
+        config.minMotionScore = expected + 0.01
+        XCTAssertNil(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        // A missing ratio adds nothing.
+        XCTAssertEqual(PulsatileArtifactDetector.motionScore(edgeWidthRatio: .nan, spreadRatio: .nan, darkRatio: .nan, bandingRatio: .nan,
+                                                             doubledShare: .nan, doubledShareWall: .nan, weights: w), w.intercept)
     }
 
     /// Motion undershoot darkens the lung beside the heart; a still heart border does not.
@@ -62,6 +95,49 @@ final class FlagsDetectorTests: XCTestCase {
         noHead.nonParametric = nil
         noHead.nonParametricPredicted = nil
         XCTAssertNotNil(PulsatileArtifactDetector.evaluate(noHead, anatomy: anatomy, config: config).finding)
+    }
+
+    /// The counterfactual: the patient network on the stored features of the slices without a
+    /// heart, gathered here independently of the detector; the gate fires on either side of it.
+    func testFlagsPulsatileCounterfactualWithoutTheHeartLevelSlices() throws {
+        var m = ModelConfig()
+        m.reducedDim = 16
+        m.heads = 2
+        m.stageWidths = [8, 8, 16, 16]
+        let network = PatientNetwork(try WeightFile.synthetic(config: m, seed: 11))
+        var p = FlagsPhantom()
+        p.slices = 16
+        p.artifact = true
+        p.heartOnSlices = 4..<12
+        var c = try p.flagCase()
+        let d = m.featureDim
+        var rng = SplitMix64(seed: 5)
+        c.features = (0..<(c.slices.count * d)).map { _ in rng.normal() }
+        c.featureDim = d
+        c.patientNetwork = network
+        let kept = Array(0..<4) + Array(12..<16)
+        let x = kept.flatMap { c.features[($0 * d)..<(($0 + 1) * d)] }
+        let expected = Double(network.probabilities(features: x, count: kept.count)[0])
+
+        let anatomy = FlagEngine.analyse(c, config: FlagConfig())
+        var config = FlagConfig().pulsatile
+        config.minHealthyWithoutHeart = 0
+        let e = PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config)
+        XCTAssertEqual(e.measurements.first { $0.name == "heart_slices" }?.value, 8)
+        let measured = try XCTUnwrap(e.measurements.first { $0.name == "healthy_without_heart" }?.value)
+        XCTAssertEqual(measured, expected, accuracy: 1e-12)
+        XCTAssertNotNil(e.finding, "\(e.measurements)")
+
+        config.minHealthyWithoutHeart = expected - 1e-6
+        let fired = try XCTUnwrap(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        XCTAssertTrue(fired.reasons.contains { $0.contains("without its 8 heart-level slices") }, "\(fired.reasons)")
+        config.minHealthyWithoutHeart = expected + 1e-6
+        XCTAssertNil(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        // No network at hand: measured as NaN, not gated.
+        c.patientNetwork = nil
+        let ungated = PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config)
+        XCTAssertNotNil(ungated.finding)
+        XCTAssertTrue(ungated.measurements.first { $0.name == "healthy_without_heart" }?.value.isNaN ?? false)
     }
 
     func testFlagsPulsatileQuietOnPeripheralSubpleuralDisease() throws {
@@ -109,7 +185,7 @@ final class FlagsDetectorTests: XCTestCase {
         XCTAssertGreaterThan(f.value("map_cell_mm") ?? 0, FlagConfig().pulsatile.coarseMapCellMM)
         XCTAssertTrue(f.reasons.first?.contains("too coarse") ?? false, "\(f.reasons)")
         XCTAssertFalse(f.reasons.contains { $0.contains("Dice") }, "\(f.reasons)")
-        XCTAssertGreaterThanOrEqual(f.value("motion_signs") ?? 0, Double(FlagConfig().pulsatile.minSigns))
+        XCTAssertGreaterThanOrEqual(f.value("motion_score") ?? -.infinity, FlagConfig().pulsatile.minMotionScore)
 
         // Fine maps: the band share is a gate again.
         p.mapSize = 14
@@ -259,6 +335,9 @@ final class FlagsDetectorTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("pulsatile.bandWidth"), "\(e)")
         }
         XCTAssertThrowsError(try FlagConfig.load(overrides: ["enabled": ["nonsense"]], source: "test"))
+        let m = try FlagConfig.load(overrides: ["pulsatile": ["motionScore": ["intercept": -100]]], source: "test")
+        XCTAssertEqual(m.pulsatile.motionScore.intercept, -100)
+        XCTAssertEqual(m.pulsatile.motionScore.logSpreadRatio, FlagConfig().pulsatile.motionScore.logSpreadRatio)
         let n = try FlagConfig.load(overrides: ["noise": ["referenceHU": 12.5]], source: "test")
         XCTAssertEqual(n.noise.referenceHU, 12.5)
     }

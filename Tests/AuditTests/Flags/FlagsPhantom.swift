@@ -23,6 +23,9 @@ struct FlagsPhantom {
     var huOffset: Float = 0
     var noise: Float = 12
     var calledAbnormal = true
+    /// Slices that show the heart (nil: all). The others are cut above it: the lungs meet in
+    /// the middle, with no mediastinal soft tissue wide enough to be a heart, and no artifact.
+    var heartOnSlices: Range<Int>?
     /// Mirror the image left-right and record the orientation as [-1, 0, 0, 0, 1, 0].
     var flipped = false
     var seed: UInt64 = 7
@@ -33,6 +36,8 @@ struct FlagsPhantom {
     var centre: Double { Double(size) / 2 }
     var heartCentre: (r: Double, c: Double) { (centre - 4, centre + 6) }   // c + = patient's left (unflipped)
     var heartRadius: Double { 18 }
+
+    func hasHeart(_ z: Int) -> Bool { heartOnSlices?.contains(z) ?? true }
 
     func hu(slice z: Int) -> (hu: [Float], abnormal: [Bool]) {
         var rng = SplitMix64(seed: seed &+ UInt64(z) &* 7919)
@@ -46,7 +51,7 @@ struct FlagsPhantom {
             if e < 1 { hu[r * size + c] = e > 0.8 ? -100 : 45 }
             // Lungs.
             for side in [-1.0, 1.0] {
-                let lx = (Double(c) - c0 - side * 26) / 19, ly = (Double(r) - c0 + 2) / 31
+                let lx = (Double(c) - c0 - side * (hasHeart(z) ? 26 : 20)) / 19, ly = (Double(r) - c0 + 2) / 31
                 if lx * lx + ly * ly < 1 { hu[r * size + c] = -850 }
             }
             // Spine.
@@ -55,11 +60,11 @@ struct FlagsPhantom {
         } }
         // Heart (with a 1-pixel fat rim), drawn over the lungs' inner parts.
         let (hr, hc) = heartCentre
-        for r in 0..<size { for c in 0..<size {
+        for r in 0..<size { for c in 0..<size where hasHeart(z) {
             let d = ((Double(r) - hr) * (Double(r) - hr) + (Double(c) - hc) * (Double(c) - hc)).squareRoot()
             if d < heartRadius { hu[r * size + c] = d > heartRadius - 1 ? -90 : 40 }
         } }
-        if artifact {
+        if artifact && hasHeart(z) {
             // Left border: a blurred edge, a ghost border 6 mm out, and bright/dark bands that change with z.
             for r in 0..<size { for c in 0..<size {
                 let dy = Double(r) - hr, dx = Double(c) - hc
