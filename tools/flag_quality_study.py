@@ -335,7 +335,7 @@ def search(scans, base, max_covid_clean=0.05, max_covid_all=0.10):
     if best is None:
         return None
     _, t, g = best
-    t["probableMotionScore"] = None
+    t["probableMotionScore"] = float("inf")   # never, unless a threshold below qualifies
     for p in np.round(np.arange(t["minMotionScore"], 10.01, 0.25), 2):
         f = g & (score >= p) & issue
         if f.any() and (f & truth).sum() / f.sum() >= 0.9:
