@@ -197,7 +197,7 @@ def summarise(scans, fired_of=lambda s: s["fired"], level_of=lambda s: s["level"
         not_caused=fired_in(lambda s: category(s) == "artifact_fp_not_caused"),
         issue_fired=len(issue_fired), precision_issue=ratio(len(tp), len(issue_fired)),
         issue_probable=len([s for s in issue_fired if level_of(s) == "probable"]),
-        precision_issue_probable=ratio(len([s for s in tpp]), len([s for s in issue_fired if level_of(s) == "probable"])),
+        precision_issue_probable=ratio(len(tpp), len([s for s in issue_fired if level_of(s) == "probable"])),
         covid_issue=fired_in(lambda s: s["label"] == "covid19" and s["beside"] >= 50 and s["render"] == 0),
         artifact_presence=ratio(len(caused), len(healthy_art_called)), made_presence=ratio(len(caused), len(made_all)),
     )
@@ -426,6 +426,14 @@ def main():
     if a.fit_score and everything.get("tune"):
         base["motionScore"] = fit_score(everything["tune"])
         print(f"\nmotion score fitted on the tuning seeds: {json.dumps(base['motionScore'])}")
+        # How well it tells the renders apart (ROC AUC, artifact render vs its motion-free twin).
+        from sklearn.metrics import roc_auc_score
+        for role, sc in everything.items():
+            y = [x["render"] for x in sc]
+            single = {k: round(roc_auc_score(y, [f[i] for f in map(lambda x: score_features(x["m"]), sc)]), 3)
+                      for i, (_, k) in enumerate(SCORE_TERMS)}
+            print(f"ROC AUC, {role} seeds: motion score {roc_auc_score(y, [motion_score(x['m'], base['motionScore']) for x in sc]):.3f}; "
+                  f"single measurements {json.dumps({k or 'doubled_excess': v for k, v in single.items()})}")
     if a.search and everything.get("tune"):
         t = search(everything["tune"], base)
         if t is None:
