@@ -8,7 +8,8 @@
 
 Paired design. Every seed is rendered twice (kept under --work): with a cardiac-motion artifact
 on every patient (`--artifact-rate 1`) and without (`--artifact-rate 0`); both are
-`synth --patients 40 --profile scanner-a --mix healthy=0.5,covid19=0.3,h1n1=0.1,cap=0.1`,
+`synth --patients 40 --profile scanner-a --mix healthy=0.5,covid19=0.3,h1n1=0.1,cap=0.1` (`--profile`
+chooses another scanner; its renders are kept apart under --work),
 the same patients pixel for pixel outside the artifact (docs/synthetic.md). Both renders go
 through `mlung-audit run` with the model, then `flags` (with --config when given, and
 `pulsatile.onlyPositiveCalls: false` laid over it so every scan's measurements are stored;
@@ -95,15 +96,20 @@ def load_config(path):
     return json.loads(text)
 
 
+def profile_tag(a):
+    """File-name suffix of a scanner profile's renders (none for scanner-a, as before)."""
+    return "" if a.profile == "scanner-a" else f"-{a.profile}"
+
+
 def render(a, seed, rate):
     """Synth, run and flags for one render; returns {patient: record}."""
     work = Path(a.work)
-    cohort = work / f"cohort-{seed}-a{rate}"
+    cohort = work / f"cohort-{seed}-a{rate}{profile_tag(a)}"
     if not (cohort / "manifest.csv").exists():
         extra = ["--truth-masks"] if rate == 1 else []
-        sh([a.binary, "synth", "--out", cohort, "--patients", a.patients, "--seed", seed, "--profile", "scanner-a",
+        sh([a.binary, "synth", "--out", cohort, "--patients", a.patients, "--seed", seed, "--profile", a.profile,
             "--mix", MIX, "--artifact-rate", rate, "--id-prefix", "Q", *extra])
-    db = work / f"{Path(a.model).stem}-{seed}-a{rate}.sqlite"
+    db = work / f"{Path(a.model).stem}-{seed}-a{rate}{profile_tag(a)}.sqlite"
     done = Path(f"{db}.done")
     if not done.exists():
         db.unlink(missing_ok=True)
@@ -132,12 +138,12 @@ def render(a, seed, rate):
 def study_seed(a, seed):
     with_art, without = render(a, seed, 1), render(a, seed, 0)
     work = Path(a.work)
-    cache = work / f"beside-{seed}.json"
+    cache = work / f"beside-{seed}{profile_tag(a)}.json"
     beside = json.loads(cache.read_text()) if cache.exists() else {}
     scans = []
     for pid, r in sorted(with_art.items()):
         if r["label"] != "healthy" and pid not in beside:
-            beside[pid] = beside_heart_mm2(work / f"cohort-{seed}-a1" / "truth" / f"{pid}.safetensors", 380 / 256)
+            beside[pid] = beside_heart_mm2(work / f"cohort-{seed}-a1{profile_tag(a)}" / "truth" / f"{pid}.safetensors", 380 / 256)
         twin = without.get(pid)
         for render_rate, x in ((1, r), (0, twin)):
             if x is None:
@@ -386,6 +392,7 @@ def main():
     ap.add_argument("--tune", default="21,22,23,24,25,26")
     ap.add_argument("--report", default="31,32,33,34,35,36,37,38")
     ap.add_argument("--patients", type=int, default=40)
+    ap.add_argument("--profile", default="scanner-a", help="scanner profile of the renders (synth --profile)")
     ap.add_argument("--config", default="", help="threshold overrides, JSON or YAML (YAML needs PyYAML)")
     ap.add_argument("--fit-score", action="store_true", help="fit the motion score's weights on the tuning seeds")
     ap.add_argument("--search", action="store_true", help="grid-search the thresholds on the tuning seeds")
