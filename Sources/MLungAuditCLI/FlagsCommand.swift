@@ -110,8 +110,10 @@ struct FlagsCommand: ParsableCommand {
            stored.baselineRunID == baseline, stored.referenceRunID == reference {
             reused = true
         } else {
-            let (network, unavailable) = try FlagEngine.patientNetwork(store: store, run: runID)
-            if let unavailable, settings.isEnabled(.pulsatileArtifact) {
+            // Only the pulsatile flag uses the patient network: read the weight file only for it.
+            let (network, unavailable) = settings.isEnabled(.pulsatileArtifact)
+                ? try FlagEngine.patientNetwork(store: store, run: runID) : (nil, nil)
+            if let unavailable {
                 printError("note: no counterfactual for the pulsatile flag (healthy_without_heart not measured, not gated): \(unavailable)")
             }
             let patients = try FlagEngine.compute(store: store, run: runID, config: settings, baseline: baseline,

@@ -373,18 +373,10 @@ public enum PulsatileArtifactDetector {
         return d[d.count / 2]
     }
 
-    /// Linear-interpolated quantile (NaN for an empty list).
+    /// The q-quantile (type 7, as `Bootstrap.quantile`), NaN for an empty list.
     static func quantile(_ v: [Double], _ q: Double) -> Double {
-        guard !v.isEmpty else { return .nan }
-        let s = v.sorted()
-        let x = q * Double(s.count - 1)
-        let lo = Int(x.rounded(.down)), hi = min(lo + 1, s.count - 1)
-        return s[lo] + (x - Double(lo)) * (s[hi] - s[lo])
+        v.isEmpty ? .nan : Bootstrap.quantile(sorted: v.sorted(), q)
     }
 
-    static func median(_ v: [Double]) -> Double {
-        guard !v.isEmpty else { return .nan }
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    static func median(_ v: [Double]) -> Double { quantile(v, 0.5) }
 }
