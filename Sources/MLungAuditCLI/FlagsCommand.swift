@@ -110,14 +110,14 @@ struct FlagsCommand: ParsableCommand {
            stored.baselineRunID == baseline, stored.referenceRunID == reference {
             reused = true
         } else {
-            // Only the pulsatile flag uses the patient network: read the weight file only for it.
-            let (network, unavailable) = settings.isEnabled(.pulsatileArtifact)
-                ? try FlagEngine.patientNetwork(store: store, run: runID) : (nil, nil)
+            // Only the pulsatile flag uses the model: read the weight file only for it.
+            let (model, unavailable) = settings.isEnabled(.pulsatileArtifact)
+                ? try FlagEngine.model(store: store, run: runID) : (nil, nil)
             if let unavailable {
-                printError("note: no counterfactual for the pulsatile flag (healthy_without_heart not measured, not gated): \(unavailable)")
+                printError("note: no counterfactuals for the pulsatile flag (healthy_without_heart, healthy_band_repaired not measured, not gated): \(unavailable)")
             }
             let patients = try FlagEngine.compute(store: store, run: runID, config: settings, baseline: baseline,
-                                                  referenceNoise: referenceNoise, network: network) { pid, k, n in
+                                                  referenceNoise: referenceNoise, model: model) { pid, k, n in
                 if !json { printError("[\(k)/\(n)] \(pid)") }
             }
             try store.saveFlags(run: runID, config: settings, baseline: baseline, reference: reference, patients: patients)

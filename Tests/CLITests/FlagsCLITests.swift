@@ -111,7 +111,7 @@ final class FlagsCLITests: XCTestCase {
                                          toPath: weights.path)
         let replaced = try CLI.run(["flags", "--run", "1", "--db", db, "--recompute"])
         XCTAssertEqual(replaced.status, 0, replaced.stderr)
-        XCTAssertTrue(replaced.stderr.contains("is not the one run 1 used"), replaced.stderr)
+        XCTAssertTrue(replaced.stderr.contains("are not the ones run 1 used"), replaced.stderr)
     }
 
     /// Issue 7 item 4: the run's JSON export carries each patient's stored flags once they

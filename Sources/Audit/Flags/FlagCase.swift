@@ -68,6 +68,9 @@ public struct FlagCase: Sendable {
     public var features: [Float] = []
     public var featureDim = 0
     public var patientNetwork: PatientNetwork?
+    /// The run's whole model (both networks) when its weight file is at hand: answers "what would
+    /// the model say were these slices' pixels different?" (`probabilities(replacing:)`).
+    public var model: MLungSys?
 
     public init(patientID: String, label: Diagnosis?, modality: String?, bodyPartExamined: String?, rows: Int, columns: Int,
                 pixelSpacing: [Double], orientation: [Double], sliceSpacing: Double, problems: [SeriesProblem], mapSize: Int,
@@ -102,6 +105,34 @@ public struct FlagCase: Sendable {
         for i in keep.sorted() where i >= 0 && i < slices.count { x += features[(i * featureDim)..<((i + 1) * featureDim)] }
         guard x.count == keep.count * featureDim else { return nil }
         return net.probabilities(features: x, count: keep.count).map(Double.init)
+    }
+
+    /// Patient probabilities with the slices in `replaced` (slice index: HU in the original
+    /// geometry, `rows * columns`) run again through the slice network, each cropped to its
+    /// stored box and resized as the run did, and every other slice's stored features kept. nil
+    /// without features or model, or when a replacement has the wrong size.
+    public func probabilities(replacing replaced: [Int: [Float]], threads: Int = 2) -> [Double]? {
+        guard let model, featureDim > 0, features.count == slices.count * featureDim, model.config.featureDim == featureDim,
+              !replaced.isEmpty else { return nil }
+        let order = replaced.keys.sorted()
+        guard order.allSatisfy({ $0 >= 0 && $0 < slices.count && replaced[$0]!.count == rows * columns }) else { return nil }
+        let size = model.config.inputSize, pixels = size * size
+        var input = [Float](repeating: 0, count: order.count * pixels)
+        input.withUnsafeMutableBufferPointer { out in
+            for (k, i) in order.enumerated() {
+                let b = slices[i].cropBox
+                replaced[i]!.withUnsafeBufferPointer { hu in
+                    BilinearResize.resize(hu, srcCols: columns, row0: b.row0, col0: b.col0, row1: b.row1, col1: b.col1, outSize: size,
+                                          into: UnsafeMutableBufferPointer(rebasing: out[(k * pixels)..<((k + 1) * pixels)]))
+                }
+            }
+        }
+        let r = input.withUnsafeBufferPointer { model.runSlices(hu: $0, count: order.count, options: EngineOptions(threads: threads, batch: 8)) }
+        var x = features
+        for (k, i) in order.enumerated() {
+            for j in 0..<featureDim { x[i * featureDim + j] = r.features[k * featureDim + j] }
+        }
+        return model.patientNetwork.probabilities(features: x, count: slices.count).map(Double.init)
     }
 
     /// Row and column spacing (mm), 1 when the header has none.

@@ -29,8 +29,9 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var fallbackSlices = 5
         /// Rule: share of R's activation inside B, and share of R's slices with a heart.
         public var minBandShare = 0.6
-        /// (spec: 0.8) share of R's slices with a heart.
-        public var minHeartShare = 0.8
+        /// (spec: 0.8) share of R's slices with a heart; 0 (off) by default: the repair counterfactual
+        /// (`minHealthyBandRepaired`) checks that the call depends on the heart-level slices.
+        public var minHeartShare = 0.0
         /// Coarse lesion maps: when a lesion-map cell (crop box side in mm / map size, median over
         /// R's slices) is wider than this (mm), the map cannot place activation inside a band of
         /// `bandMM`: `f_band` and the neighbour Dice of R are measured and reported but neither
@@ -45,10 +46,10 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// against their motion-free twins; `tools/flag_quality_study.py --fit-score`, docs/flags.md).
         /// Weights are per natural log of each ratio and per share; each only adds evidence (>= 0).
         public struct MotionScore: Sendable, Codable, Equatable {
-            public var intercept = -14.036
-            public var logEdgeWidthRatio = 23.501
-            public var logSpreadRatio = 8.042
-            public var logDarkRatio = 5.211
+            public var intercept = -13.735
+            public var logEdgeWidthRatio = 20.446
+            public var logSpreadRatio = 8.636
+            public var logDarkRatio = 5.095
             public var logBandingRatio = 0.0
             /// Doubled-edge share on the heart border minus the chest wall's.
             public var doubledExcess = 0.0
@@ -56,8 +57,8 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var motionScore = MotionScore()
         /// Fire when the motion score is at least this, `probable` from `probableMotionScore`
         /// (score s is log-odds: P(artifact) = 1 / (1 + e^-s) on the tuning cohorts' mix).
-        public var minMotionScore = 1.75
-        public var probableMotionScore = 8.0
+        public var minMotionScore = 1.25
+        public var probableMotionScore = 7.75
         /// Motion sign 1: edge width across the heart border over the chest-wall edge's.
         public var edgeWidthRatio = 1.3
         /// Profile half-length (mm) and minimum lung-to-tissue contrast (HU) of a usable edge profile.
@@ -95,7 +96,7 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// cluster outside B (cm3; HU range below).
         public var groundGlassMinHU = -750.0
         public var groundGlassMaxHU = -300.0
-        public var maxGroundGlassShare = 0.008
+        public var maxGroundGlassShare = 0.012
         public var consolidationMinHU = -100.0
         public var consolidationMaxHU = 100.0
         public var maxConsolidationCM3 = 1.5
@@ -112,6 +113,17 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// is not at hand is not gated. Off by default (it cost recall on the tuning cohorts); the
         /// value is always measured and given as a reason (docs/flags.md).
         public var minHealthyWithoutHeart = 0.0
+        /// (not in the spec) Counterfactual repair: on each heart-level slice the lung within
+        /// `repairBandMM` of the heart border (with the smeared border and any air there) is
+        /// clipped to the slice's lung median +- `repairClipHU` (0: set to the median), which takes
+        /// out the motion artifact's streaks, dark undershoot and smear but keeps the image noise
+        /// (and takes out anything else beside the heart too); the slice network is run again on
+        /// those slices and the patient network on all slices: `healthy_band_repaired` is that
+        /// P(healthy). Measured on positive calls when the weight file is at hand; fire only when
+        /// it is at least `minHealthyBandRepaired` (0: off).
+        public var repairBandMM = 30.0
+        public var repairClipHU = 40.0
+        public var minHealthyBandRepaired = 0.4
     }
 
     public struct CropFailure: Sendable, Codable, Equatable {

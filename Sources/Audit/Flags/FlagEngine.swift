@@ -49,7 +49,7 @@ public enum FlagEngine {
     /// `patientNetwork(store:run:)`; without it no counterfactual is measured). `progress` gets
     /// each patient id when done.
     public static func compute(store: AuditStore, run id: Int, config: FlagConfig, baseline: Int?, referenceNoise: Double?,
-                               network: PatientNetwork? = nil,
+                               network: PatientNetwork? = nil, model: MLungSys? = nil,
                                progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> [PatientFlags] {
         let patients = try store.okPatients(run: id)
         let prior = try baseline.map { try store.predictions(run: $0) }
@@ -66,7 +66,8 @@ public enum FlagEngine {
                 c = try store.flagCase(run: id, patientID: pid, pixels: false)
             }
             guard var c else { continue }
-            c.patientNetwork = network
+            c.patientNetwork = network ?? model?.patientNetwork
+            c.model = model
             let (evaluations, ni) = evaluate(c, config: config)
             var p = PatientFlags(patientID: pid, label: c.label?.rawValue, predicted: c.predicted, status: status, error: error,
                                  measurements: [:], findings: [])
@@ -102,16 +103,23 @@ public enum FlagEngine {
     /// weight file that moved or no longer reads, or one whose patient network is not the one
     /// the run used (digest).
     public static func patientNetwork(store: AuditStore, run id: Int) throws -> (network: PatientNetwork?, unavailable: String?) {
+        let (m, why) = try model(store: store, run: id)
+        return (m?.patientNetwork, why)
+    }
+
+    /// Run `id`'s model (both networks), read again from the weight file it was added from; nil
+    /// with the reason as `patientNetwork(store:run:)`, also when the slice network differs.
+    public static func model(store: AuditStore, run id: Int) throws -> (model: MLungSys?, unavailable: String?) {
         guard let run = try store.run(id: id), let (model, path) = try store.reportModel(run: run) else {
             return (nil, "run \(id) has no model (imported predictions)")
         }
         guard FileManager.default.fileExists(atPath: path) else { return (nil, "the weight file \(path) is not there any more") }
         let file: WeightFile
         do { file = try WeightFile(contentsOf: URL(fileURLWithPath: path)) } catch { return (nil, "\(error)") }
-        guard file.patientNetworkDigest == model.patientDigest else {
-            return (nil, "the patient network in \(path) is not the one run \(id) used (digest differs)")
+        guard file.patientNetworkDigest == model.patientDigest, file.sliceNetworkDigest == model.sliceDigest else {
+            return (nil, "the networks in \(path) are not the ones run \(id) used (digest differs)")
         }
-        return (PatientNetwork(file), nil)
+        return (MLungSys(weights: file), nil)
     }
 
     /// The median stored noise index of a run whose flags were computed (the reference for another run).

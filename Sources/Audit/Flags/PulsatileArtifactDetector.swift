@@ -9,7 +9,7 @@ import Foundation
 /// Measurements: `f_band`, `f_heart`, `edge_width_ratio` (heart border / chest wall),
 /// `doubled_share` and `doubled_share_wall`, `banding_ratio`, `spread_ratio`, `dark_ratio`,
 /// `neighbour_dice`, `ggo_share_outside`, `consolidation_cm3`, `band_left_share`,
-/// `nonparametric_healthy`, `healthy_without_heart`, `heart_slices`, `motion_signs`, `motion_score`, `called_positive`,
+/// `nonparametric_healthy`, `healthy_without_heart`, `healthy_band_repaired`, `heart_slices`, `motion_signs`, `motion_score`, `called_positive`,
 /// `map_cell_mm`, `coarse_map`.
 public enum PulsatileArtifactDetector {
     /// Per-slice image measurements beside the heart.
@@ -45,6 +45,10 @@ public enum PulsatileArtifactDetector {
         var cellSizes: [Double] = []
         var ggo = 0, lungOutside = 0
         var consolidation = 0.0
+        // Heart-level slices with the lung beside the heart evened out (the repair counterfactual),
+        // on positive calls when the model is at hand.
+        let wantRepair = c.model != nil && c.predicted != 0
+        var repaired: [Int: [Float]] = [:]
         for s in c.slices {
             guard s.index < anatomy.count, let a = anatomy[s.index], s.hu.count == n else { continue }
             let hu = s.hu
@@ -110,6 +114,16 @@ public enum PulsatileArtifactDetector {
             }
             }
             guard m.heartFound else { perSlice[s.index] = m; continue }
+            if wantRepair {
+                var fixed = hu
+                let fill = Float(median)
+                let clip = Float(cfg.repairClipHU)
+                for i in 0..<n where !a.heart[i] && !a.outside[i] && distHeart[i] <= cfg.repairBandMM
+                    && (a.envelope[i] != 0 || a.lung[i] != 0 || Double(hu[i]) < cfg.softTissueMinHU) {
+                    fixed[i] = clip > 0 ? min(max(hu[i], fill - clip), fill + clip) : fill
+                }
+                repaired[s.index] = fixed
+            }
             // Motion signs: edge profiles, banding, abnormal part of R.
             let wallBoundary = Self.wallBoundary(a, distHeart: distHeart, minDistance: 2 * cfg.bandMM)
             let heartBoundary = Self.boundary(a).filter { distHeart[$0] <= 5 }
@@ -185,6 +199,8 @@ public enum PulsatileArtifactDetector {
         let heartSet = Set(heartSlices)
         let withoutHeart = heartSet.isEmpty ? Double.nan
             : c.probabilities(keeping: c.slices.map(\.index).filter { !heartSet.contains($0) })?.first ?? .nan
+        // Counterfactual repair: P(healthy) with those slices run again (NaN when not measured).
+        let bandRepaired = repaired.isEmpty ? Double.nan : c.probabilities(replacing: repaired)?.first ?? .nan
         var dices: [Double] = []
         for (a, b) in zip(flagged, flagged.dropFirst()) where b == a + 1 {
             guard let x = perSlice[a]?.abnormal, let y = perSlice[b]?.abnormal, x.count + y.count > 0 else { continue }
@@ -221,15 +237,17 @@ public enum PulsatileArtifactDetector {
             FlagMeasurement("map_cell_mm", cell), FlagMeasurement("coarse_map", coarse ? 1 : 0),
             FlagMeasurement("dark_ratio", dark), FlagMeasurement("nonparametric_healthy", npHealthy),
             FlagMeasurement("healthy_without_heart", withoutHeart), FlagMeasurement("heart_slices", Double(heartSlices.count)),
-            FlagMeasurement("motion_score", score),
+            FlagMeasurement("motion_score", score), FlagMeasurement("healthy_band_repaired", bandRepaired),
         ]
         let clean = ggoShare < cfg.maxGroundGlassShare && consolidation <= cfg.maxConsolidationCM3
         // Slice evidence: the non-parametric head (slice votes) still finds the patient healthy.
         let weakSlices = cfg.minNonParametricHealthy <= 0 || npHealthy.isNaN || npHealthy >= cfg.minNonParametricHealthy
         // The call depends on the heart-level slices: without them the model finds the patient healthy.
         let dependsOnHeart = cfg.minHealthyWithoutHeart <= 0 || withoutHeart.isNaN || withoutHeart >= cfg.minHealthyWithoutHeart
+        // The call goes with the lung beside the heart: evened out, the model finds the patient healthy.
+        let repairClears = cfg.minHealthyBandRepaired <= 0 || bandRepaired.isNaN || bandRepaired >= cfg.minHealthyBandRepaired
         guard (calledPositive || !cfg.onlyPositiveCalls), coarse || fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean, weakSlices,
-              dependsOnHeart, score >= cfg.minMotionScore, signs.count >= cfg.minSigns else {
+              dependsOnHeart, repairClears, score >= cfg.minMotionScore, signs.count >= cfg.minSigns else {
             return FlagEvaluation(flag: .pulsatileArtifact, measurements: measurements)
         }
         let bandReason = coarse
@@ -240,8 +258,12 @@ public enum PulsatileArtifactDetector {
         let counterfactualReason = withoutHeart.isNaN ? [] : cfg.minHealthyWithoutHeart > 0
             ? ["without its \(heartSlices.count) heart-level slices the model calls the patient healthy (P \(flagNumber(withoutHeart)) >= \(flagNumber(cfg.minHealthyWithoutHeart)))"]
             : ["without its \(heartSlices.count) heart-level slices the model gives P(healthy) \(flagNumber(withoutHeart))"]
+        let repairReason = bandRepaired.isNaN ? [] : [
+            "with the lung within \(flagNumber(cfg.repairBandMM)) mm of the heart border evened out on its \(repaired.count) heart-level slices "
+            + (cfg.minHealthyBandRepaired > 0 ? "the model calls the patient healthy (P \(flagNumber(bandRepaired)) >= \(flagNumber(cfg.minHealthyBandRepaired)))"
+                                              : "the model gives P(healthy) \(flagNumber(bandRepaired))")]
         let scoreReason = "motion score \(flagNumber(score)) >= \(flagNumber(cfg.minMotionScore)) (P(artifact) \(flagNumber(1 / (1 + exp(-score)))))"
-        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))", scoreReason] + signs + sliceReason + counterfactualReason +
+        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))", scoreReason] + signs + sliceReason + repairReason + counterfactualReason +
                       ["no disease elsewhere (ground-glass \(String(format: "%.2f%%", 100 * ggoShare)) of lung, consolidation \(flagNumber(consolidation)) cm3)"]
         let slices = flagged.filter { perSlice[$0]?.heartFound == true && (coarse || (perSlice[$0]?.activationInBand ?? 0) > 0) }
         return .make(.pulsatileArtifact, measurements, reasons: reasons, level: score >= cfg.probableMotionScore ? "probable" : "suspected",

@@ -140,6 +140,73 @@ final class FlagsDetectorTests: XCTestCase {
         XCTAssertTrue(ungated.measurements.first { $0.name == "healthy_without_heart" }?.value.isNaN ?? false)
     }
 
+    /// The repair counterfactual's plumbing against the whole pipeline run independently
+    /// (spec preprocessing, slice network, patient network): slices replaced by themselves give
+    /// the model's own answer, and slices whose soft tissue is changed (lung mask and crop box
+    /// unchanged) give the pipeline's answer on the changed volume. The detector measures it on
+    /// positive calls with a model at hand, and its gate fires on either side of the value.
+    func testFlagsPulsatileRepairCounterfactual() throws {
+        var m = ModelConfig()
+        m.inputSize = 64
+        m.stemWidth = 8
+        m.stageBlocks = [1, 1, 1, 1]
+        m.stageWidths = [8, 8, 16, 16]
+        m.reducedDim = 16
+        m.heads = 2
+        let model = MLungSys(weights: try WeightFile.synthetic(config: m, seed: 13))
+        var p = FlagsPhantom()
+        p.slices = 16
+        p.artifact = true
+        p.heartOnSlices = 4..<12
+        var c = try p.flagCase()
+        func pipeline(_ volume: [[Float]]) throws -> (SliceResults, [Float]) {
+            let pre = try SlicePreprocessor(settings: PreprocessSettings(inputSize: 64), rows: p.size, columns: p.size)
+            let input = try volume.flatMap { try pre.preprocess($0).resized }
+            let r = input.withUnsafeBufferPointer { model.runSlices(hu: $0, count: volume.count) }
+            return (r, model.runPatient(r).probabilities)
+        }
+        let original = c.slices.map(\.hu)
+        let (r, answer) = try pipeline(original)
+        c.features = r.features
+        c.featureDim = r.featureDim
+        c.model = model
+        c.patientNetwork = model.patientNetwork
+
+        let heart = Array(4..<12)
+        let same = try XCTUnwrap(c.probabilities(replacing: Dictionary(uniqueKeysWithValues: heart.map { ($0, original[$0]) })))
+        for (x, y) in zip(same, answer) { XCTAssertEqual(x, Double(y), accuracy: 1e-5) }
+        var changed = original
+        for z in heart { changed[z] = changed[z].map { $0 >= -100 ? $0 + 60 : $0 } }
+        let (_, changedAnswer) = try pipeline(changed)
+        XCTAssertGreaterThan(abs(Double(changedAnswer[0]) - Double(answer[0])), 1e-4, "the change must move the answer")
+        let viaReplacement = try XCTUnwrap(c.probabilities(replacing: Dictionary(uniqueKeysWithValues: heart.map { ($0, changed[$0]) })))
+        for (x, y) in zip(viaReplacement, changedAnswer) { XCTAssertEqual(x, Double(y), accuracy: 1e-5) }
+        XCTAssertNil(c.probabilities(replacing: [4: [0, 1, 2]]), "a slice of the wrong size")
+
+        let anatomy = FlagEngine.analyse(c, config: FlagConfig())
+        var config = FlagConfig().pulsatile
+        let e = PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config)
+        let repaired = try XCTUnwrap(e.measurements.first { $0.name == "healthy_band_repaired" }?.value)
+        XCTAssertFalse(repaired.isNaN)
+        XCTAssertGreaterThan(abs(repaired - Double(answer[0])), 1e-6, "evening out the band changes the answer")
+        XCTAssertNotNil(e.finding, "\(e.measurements)")
+        XCTAssertTrue(e.finding?.reasons.contains { $0.contains("evened out on its 8 heart-level slices") } ?? false)
+        config.minHealthyBandRepaired = repaired - 1e-6
+        XCTAssertNotNil(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        config.minHealthyBandRepaired = repaired + 1e-6
+        XCTAssertNil(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        // Without the model, or on a call of healthy: not measured, not gated.
+        var noModel = c
+        noModel.model = nil
+        let ungated = PulsatileArtifactDetector.evaluate(noModel, anatomy: anatomy, config: config)
+        XCTAssertNotNil(ungated.finding)
+        XCTAssertTrue(ungated.measurements.first { $0.name == "healthy_band_repaired" }?.value.isNaN ?? false)
+        var healthyCall = c
+        healthyCall.predicted = 0
+        XCTAssertTrue(PulsatileArtifactDetector.evaluate(healthyCall, anatomy: anatomy, config: config)
+            .measurements.first { $0.name == "healthy_band_repaired" }?.value.isNaN ?? false)
+    }
+
     func testFlagsPulsatileQuietOnPeripheralSubpleuralDisease() throws {
         var p = FlagsPhantom()
         p.subpleuralDisease = true
