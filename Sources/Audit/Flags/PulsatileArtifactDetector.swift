@@ -260,10 +260,11 @@ public enum PulsatileArtifactDetector {
             : ["without its \(heartSlices.count) heart-level slices the model gives P(healthy) \(flagNumber(withoutHeart))"]
         let repairReason = bandRepaired.isNaN ? [] : [
             "with the lung within \(flagNumber(cfg.repairBandMM)) mm of the heart border evened out on its \(repaired.count) heart-level slices "
-            + (cfg.minHealthyBandRepaired > 0 ? "the model calls the patient healthy (P \(flagNumber(bandRepaired)) >= \(flagNumber(cfg.minHealthyBandRepaired)))"
-                                              : "the model gives P(healthy) \(flagNumber(bandRepaired))")]
+            + "the model's P(healthy) goes from \(flagNumber(c.probabilities.first ?? .nan)) to \(flagNumber(bandRepaired))"
+            + (cfg.minHealthyBandRepaired > 0 ? " (>= \(flagNumber(cfg.minHealthyBandRepaired)))" : "")]
         let scoreReason = "motion score \(flagNumber(score)) >= \(flagNumber(cfg.minMotionScore)) (P(artifact) \(flagNumber(1 / (1 + exp(-score)))))"
-        let reasons = [bandReason, "f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))", scoreReason] + signs + sliceReason + repairReason + counterfactualReason +
+        let heartReason = cfg.minHeartShare > 0 ? ["f_heart \(flagNumber(fHeart)) >= \(flagNumber(cfg.minHeartShare))"] : []
+        let reasons = [bandReason] + heartReason + [scoreReason] + signs + sliceReason + repairReason + counterfactualReason +
                       ["no disease elsewhere (ground-glass \(String(format: "%.2f%%", 100 * ggoShare)) of lung, consolidation \(flagNumber(consolidation)) cm3)"]
         let slices = flagged.filter { perSlice[$0]?.heartFound == true && (coarse || (perSlice[$0]?.activationInBand ?? 0) > 0) }
         return .make(.pulsatileArtifact, measurements, reasons: reasons, level: score >= cfg.probableMotionScore ? "probable" : "suspected",
