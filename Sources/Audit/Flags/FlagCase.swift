@@ -63,8 +63,8 @@ public struct FlagCase: Sendable {
     /// Preprocessing settings of the run (lung mask).
     public var preprocess: PreprocessSettings
     /// The stored window-averaged slice features, `slices.count * featureDim` in slice order
-    /// (empty when not loaded), and the run's patient network when its weight file is at hand:
-    /// together they answer "what would the model say without these slices?".
+    /// (empty when not loaded), and a patient network (else the model's, below): together they
+    /// answer "what would the model say without these slices?".
     public var features: [Float] = []
     public var featureDim = 0
     public var patientNetwork: PatientNetwork?
@@ -98,7 +98,7 @@ public struct FlagCase: Sendable {
     /// Patient probabilities from the stored features of the slices in `keep` only (slice order),
     /// nil without features or network, or when fewer slices remain than the largest scale.
     public func probabilities(keeping keep: [Int]) -> [Double]? {
-        guard let net = patientNetwork, featureDim > 0, features.count == slices.count * featureDim,
+        guard let net = patientNetwork ?? model?.patientNetwork, featureDim > 0, features.count == slices.count * featureDim,
               net.config.featureDim == featureDim, keep.count >= (net.config.scales.max() ?? 1) else { return nil }
         var x: [Float] = []
         x.reserveCapacity(keep.count * featureDim)

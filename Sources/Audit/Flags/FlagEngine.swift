@@ -45,11 +45,11 @@ public enum FlagEngine {
 
     /// Computes the flags of run `id` (not stored: see `AuditStore.saveFlags`). `baseline` adds
     /// version flips against that run; `referenceNoise` is the noise reference median (else the
-    /// configuration's, else this run's median); `network` is the run's patient network (see
-    /// `patientNetwork(store:run:)`; without it no counterfactual is measured). `progress` gets
-    /// each patient id when done.
+    /// configuration's, else this run's median); `model` is the run's model (see
+    /// `model(store:run:)`; without it no counterfactual is measured). `progress` gets each
+    /// patient id when done.
     public static func compute(store: AuditStore, run id: Int, config: FlagConfig, baseline: Int?, referenceNoise: Double?,
-                               network: PatientNetwork? = nil, model: MLungSys? = nil,
+                               model: MLungSys? = nil,
                                progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> [PatientFlags] {
         let patients = try store.okPatients(run: id)
         let prior = try baseline.map { try store.predictions(run: $0) }
@@ -66,7 +66,6 @@ public enum FlagEngine {
                 c = try store.flagCase(run: id, patientID: pid, pixels: false)
             }
             guard var c else { continue }
-            c.patientNetwork = network ?? model?.patientNetwork
             c.model = model
             let (evaluations, ni) = evaluate(c, config: config)
             var p = PatientFlags(patientID: pid, label: c.label?.rawValue, predicted: c.predicted, status: status, error: error,
@@ -98,17 +97,9 @@ public enum FlagEngine {
         return out
     }
 
-    /// The patient network of run `id`'s model, read again from the weight file the model was
-    /// added from. nil with the reason when it cannot be used: an imported run (no model), a
-    /// weight file that moved or no longer reads, or one whose patient network is not the one
-    /// the run used (digest).
-    public static func patientNetwork(store: AuditStore, run id: Int) throws -> (network: PatientNetwork?, unavailable: String?) {
-        let (m, why) = try model(store: store, run: id)
-        return (m?.patientNetwork, why)
-    }
-
-    /// Run `id`'s model (both networks), read again from the weight file it was added from; nil
-    /// with the reason as `patientNetwork(store:run:)`, also when the slice network differs.
+    /// Run `id`'s model (both networks), read again from the weight file it was added from. nil
+    /// with the reason when it cannot be used: an imported run (no model), a weight file that
+    /// moved or no longer reads, or one whose networks are not the ones the run used (digests).
     public static func model(store: AuditStore, run id: Int) throws -> (model: MLungSys?, unavailable: String?) {
         guard let run = try store.run(id: id), let (model, path) = try store.reportModel(run: run) else {
             return (nil, "run \(id) has no model (imported predictions)")

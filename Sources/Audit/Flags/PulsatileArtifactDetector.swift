@@ -241,11 +241,11 @@ public enum PulsatileArtifactDetector {
         ]
         let clean = ggoShare < cfg.maxGroundGlassShare && consolidation <= cfg.maxConsolidationCM3
         // Slice evidence: the non-parametric head (slice votes) still finds the patient healthy.
-        let weakSlices = cfg.minNonParametricHealthy <= 0 || npHealthy.isNaN || npHealthy >= cfg.minNonParametricHealthy
+        let weakSlices = atLeast(npHealthy, cfg.minNonParametricHealthy)
         // The call depends on the heart-level slices: without them the model finds the patient healthy.
-        let dependsOnHeart = cfg.minHealthyWithoutHeart <= 0 || withoutHeart.isNaN || withoutHeart >= cfg.minHealthyWithoutHeart
+        let dependsOnHeart = atLeast(withoutHeart, cfg.minHealthyWithoutHeart)
         // The call goes with the lung beside the heart: evened out, the model finds the patient healthy.
-        let repairClears = cfg.minHealthyBandRepaired <= 0 || bandRepaired.isNaN || bandRepaired >= cfg.minHealthyBandRepaired
+        let repairClears = atLeast(bandRepaired, cfg.minHealthyBandRepaired)
         guard (calledPositive || !cfg.onlyPositiveCalls), coarse || fBand >= cfg.minBandShare, fHeart >= cfg.minHeartShare, clean, weakSlices,
               dependsOnHeart, repairClears, score >= cfg.minMotionScore, signs.count >= cfg.minSigns else {
             return FlagEvaluation(flag: .pulsatileArtifact, measurements: measurements)
@@ -280,6 +280,12 @@ public enum PulsatileArtifactDetector {
         let excess = doubledShare.isNaN ? 0 : doubledShare - (doubledShareWall.isNaN ? 0 : doubledShareWall)
         return w.intercept + w.logEdgeWidthRatio * logRatio(edgeWidthRatio) + w.logSpreadRatio * logRatio(spreadRatio)
             + w.logDarkRatio * logRatio(darkRatio) + w.logBandingRatio * logRatio(bandingRatio) + w.doubledExcess * excess
+    }
+
+    /// An optional gate: off at a threshold of 0 or less, and a value that was not measured
+    /// (NaN: no such head, no weight file) is not gated.
+    private static func atLeast(_ value: Double, _ threshold: Double) -> Bool {
+        threshold <= 0 || value.isNaN || value >= threshold
     }
 
     private static func wallBoundarySet(_ list: [Int], _ n: Int) -> [Bool] {
