@@ -15,7 +15,9 @@ struct SynthCommand: ParsableCommand {
         scanner-a with one known shift each: scanner-a-noise2, scanner-a-sharp, scanner-a-hu25,
         scanner-a-thick. --profile-override changes single settings of the chosen profile
         (keys: noise, noise_grain, blur, sharpen, sharpen_radius, hu_gain, hu_offset, thickness,
-        spacing, kernel, manufacturer, model, kvp, exposure, tube_current).
+        spacing, kernel, manufacturer, model, kvp, exposure, tube_current). --defects gives
+        shares of patients an acquisition defect (metal, contrast, truncated, gap) for the
+        failure-mode flags; the manifest's defect column names it.
         See docs/synthetic.md.
         """
     )
@@ -45,6 +47,10 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Peak heart-border displacement of artifacts, mm, as MIN-MAX.")
     var artifactAmplitude: String = "3-9"
 
+    @Option(help: ArgumentHelp("Shares of patients with an acquisition defect, e.g. metal=0.1,contrast=0.1,truncated=0.1,gap=0.1 (one per patient at most; see docs/synthetic.md).",
+                               valueName: "defect=share,..."))
+    var defects: String?
+
     @Option(help: "Patient id prefix (ids are PREFIX0001 ...).")
     var idPrefix: String = "P"
 
@@ -68,11 +74,12 @@ struct SynthCommand: ParsableCommand {
             }
             o.artifactAmplitude = parts[0]...parts[1]
             o.idPrefix = idPrefix
+            if let defects { o.defects = try AcquisitionDefect.parseRates(defects) }
             if let threads { o.threads = max(1, threads) }
             o.truthMasks = truthMasks
             let started = Date()
             let records = try SyntheticCohort.write(o, to: out) { r in
-                printError("\(r.plan.id) \(r.plan.diagnosis.name) \(r.plan.severity.rawValue) artifact=\(r.plan.motion != nil ? "yes" : "no") slices=\(r.slices.count) lesion=\(String(format: "%.1f", r.lesionVolumeML)) ml")
+                printError("\(r.plan.id) \(r.plan.diagnosis.name) \(r.plan.severity.rawValue) artifact=\(r.plan.motion != nil ? "yes" : "no")\(r.plan.defect.map { " defect=\($0.name) (\(r.defectDetail))" } ?? "") slices=\(r.slices.count) lesion=\(String(format: "%.1f", r.lesionVolumeML)) ml")
             }
             let counts = Diagnosis.allCases.map { d in "\(d.name) \(records.filter { $0.plan.diagnosis == d }.count)" }
             let artifacts = records.filter { $0.plan.motion != nil }.count

@@ -29,6 +29,9 @@ public struct ChestPhantom: Sendable {
     /// Smaller airways, invisible in aerated lung; drawn as air bronchograms in consolidation.
     public var smallAirways: [Capsule] = []
     public var tubes: [Tube] = []
+    /// Intravenous contrast: the blood pool's HU (heart chambers, great vessels, pulmonary
+    /// vessels; the myocardium gets 100 HU). nil: unenhanced (blood 40 HU).
+    public var contrastBloodHU: Double?
     let seedKey: UInt64
 
     public init(anatomy: ChestAnatomy, rng: inout SynthRandom) {
@@ -96,6 +99,7 @@ public struct ChestPhantom: Sendable {
     public func render(into volume: inout CTVolume) -> [UInt8] {
         let tableTop = anatomy.tableTop
         let A = anatomy
+        let blood = contrastBloodHU ?? 40
         let rows = volume.rows, cols = volume.columns, n2 = rows * cols
         let px = volume.columnSpacing
         var truth = [UInt8](repeating: 0, count: n2 * volume.slices)
@@ -220,6 +224,7 @@ public struct ChestPhantom: Sendable {
                             h = Self.abdomen(A, x, y, za, zd) + 4 * Double(coarse.value(x, y, za))
                         } else if let q = A.heartQ(x, y, za), q < A.pericardium {
                             h = q < 1 ? 40 + 3 * Double(coarse.value(x, y, za)) : -95
+                            if q < 1, let blood = contrastBloodHU { h += q < 0.6 ? blood - 40 : 60 }
                             flags |= VoxelTruth.heart.rawValue
                         } else if (abs(x) < A.vertebraRadius + 9 && y > A.vertebraY - A.vertebraRadius - 2)
                                     || (abs(x) < A.vertebraRadius + 16 && y > A.vertebraY + 4) {
@@ -252,7 +257,8 @@ public struct ChestPhantom: Sendable {
                     let c = coverage(d, r, px)
                     if c > 0 {
                         if tr[v] & VoxelTruth.heart.rawValue != 0 && c < 1 { return }
-                        hu[v] = Float(Double(hu[v]) + c * (40 - Double(hu[v])))
+                        let fill = t.kind == .vessel ? blood : 40
+                        hu[v] = Float(Double(hu[v]) + c * (fill - Double(hu[v])))
                         if c > 0.5 { tr[v] &= ~lungBit }
                     } else if d < r + t.fatMargin && tr[v] & lungBit != 0 {
                         hu[v] = -90
@@ -276,7 +282,7 @@ public struct ChestPhantom: Sendable {
                     let v = base + i
                     guard tr[v] & VoxelTruth.lung.rawValue != 0 else { return }
                     let c = coverage(d, r, px)
-                    if c > 0 { hu[v] = Float(Double(hu[v]) + c * (40 - Double(hu[v]))) }
+                    if c > 0 { hu[v] = Float(Double(hu[v]) + c * (blood - Double(hu[v]))) }
                 }
             }
             forEachVoxel(near: bronchusBins[k], of: bronchi, slice: k, volume: volume) { i, _, d, r in

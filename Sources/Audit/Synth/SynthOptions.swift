@@ -18,6 +18,8 @@ public struct SynthOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Also write per-voxel truth labels (`truth/<id>.safetensors`).
     public var truthMasks = false
+    /// Share of the patients with each acquisition defect (one defect per patient at most).
+    public var defects: [AcquisitionDefect: Double] = [:]
 
     public init(patients: Int, seed: UInt64) {
         self.patients = patients
@@ -53,6 +55,9 @@ public struct SynthOptions: Sendable {
         guard mix.count == 4, mix.allSatisfy({ $0 >= 0 }), mix.reduce(0, +) > 0 else {
             throw SynthError.invalidOption(name: "--mix", value: "\(mix)", reason: "need four non-negative shares")
         }
+        guard defects.values.allSatisfy({ $0 >= 0 && $0 <= 1 }), defects.values.reduce(0, +) <= 1 + 1e-9 else {
+            throw SynthError.invalidOption(name: "--defects", value: "\(defects)", reason: "shares within 0...1 adding up to at most 1")
+        }
         guard !idPrefix.isEmpty, idPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw SynthError.invalidOption(name: "--id-prefix", value: idPrefix, reason: "letters, digits, - and _ only")
         }
@@ -61,7 +66,9 @@ public struct SynthOptions: Sendable {
     /// A key for UIDs: every option that changes the files.
     var uidKey: UInt64 {
         let p = profile
-        let text = "\(patients)|\(seed)|\(p.name)|\(mix)|\(artifactRate)|\(artifactAmplitude)|\(idPrefix)"
+        var text = "\(patients)|\(seed)|\(p.name)|\(mix)|\(artifactRate)|\(artifactAmplitude)|\(idPrefix)"
+        // Only cohorts with defects get a new key (the UIDs of all others are unchanged).
+        if !defects.isEmpty { text += "|" + AcquisitionDefect.allCases.map { "\($0.name)=\(defects[$0] ?? 0)" }.joined(separator: ",") }
         return SyntheticUID.key(text)
     }
 }

@@ -8,6 +8,8 @@ public struct PatientPlan: Sendable {
     public var diagnosis: Diagnosis
     public var severity: Severity
     public var motion: CardiacMotion?
+    /// An acquisition problem (metal, contrast, truncated coverage, missing slices), if any.
+    public var defect: AcquisitionDefect? = nil
 }
 
 /// The truth of one output slice.
@@ -33,6 +35,10 @@ public struct PatientRecord: Sendable {
     public var seriesUID: String
     public var slices: [SliceTruth]
     public var artifact: ArtifactReport?
+    /// What the defect drew, e.g. "blood 245 HU" (empty without one).
+    public var defectDetail = ""
+    /// Rendered slices left out of the series (the `gap` defect), in ascending z.
+    var missing: Set<Int> = []
     /// Slices with at least `SyntheticCohort.lesionSliceArea` mm2 of lesion.
     public var lesionSlices: Int { slices.filter { $0.lesionArea >= SyntheticCohort.lesionSliceArea }.count }
 }
@@ -66,11 +72,13 @@ public enum SyntheticCohort {
             let n = Int((o.artifactRate * Double(members.count)).rounded())
             withArtifact.formUnion(members.prefix(n))
         }
+        let defects = AcquisitionDefect.assign(o.defects, patients: o.patients, seed: o.seed)
         return labels.enumerated().map { i, d in
             var prng = SynthRandom(seed: o.seed, 0x5345_5645, UInt64(i))   // "SEVE"
             let severity: Severity = d == .healthy ? .none : [.mild, .moderate, .severe][prng.pick(weights: [0.3, 0.4, 0.3])]
             let motion = withArtifact.contains(i) ? CardiacMotion.random(amplitude: o.artifactAmplitude, rng: &prng) : nil
-            return PatientPlan(index: i, id: String(format: "%@%04d", o.idPrefix, i + 1), diagnosis: d, severity: severity, motion: motion)
+            return PatientPlan(index: i, id: String(format: "%@%04d", o.idPrefix, i + 1), diagnosis: d, severity: severity, motion: motion,
+                               defect: defects[i])
         }
     }
 
@@ -82,7 +90,15 @@ public enum SyntheticCohort {
         var rngA = SynthRandom(seed: o.seed, 1, i)
         let anatomy = ChestAnatomy(rng: &rngA, halfFOV: p.fieldOfView / 2)
         var rngT = SynthRandom(seed: o.seed, 2, i)
-        let phantom = ChestPhantom(anatomy: anatomy, rng: &rngT)
+        var phantom = ChestPhantom(anatomy: anatomy, rng: &rngT)
+        // Acquisition defects draw from their own stream, so every other draw is unchanged.
+        var rngX = SynthRandom(seed: o.seed, 8, i)
+        var detail = ""
+        if plan.defect == .contrast {
+            let blood = rngX.uniform(170, 320)
+            phantom.contrastBloodHU = blood
+            detail = String(format: "blood %.0f HU", blood)
+        }
         // Fine grid: whole output slices covering the scan range.
         let span = anatomy.scanHigh - anatomy.scanLow
         let m = max(1, Int(((span / p.renderSpacing - Double(p.thicknessFactor)) / Double(p.spacingFactor)).rounded(.up)))
@@ -105,10 +121,36 @@ public enum SyntheticCohort {
                 try CardiacMotionArtifact.apply(motion, to: &fine, heart: heart, truth: $0)
             }
         }
+        if plan.defect == .metal {
+            let n = MetalImplant.apply(to: &fine, anatomy: anatomy, rng: &rngX)
+            detail = String(format: "pacemaker on %d rendered slices of %.1f mm", n, fine.sliceSpacing)
+        }
         var rngN = SynthRandom(seed: o.seed, 5, i)
-        let (out, outTruth) = ScannerSimulation.apply(p, to: fine, truth: truth, patientWidth: 2 * anatomy.a, rng: &rngN)
-        let t = outTruth ?? []
+        var (out, outTruth) = ScannerSimulation.apply(p, to: fine, truth: truth, patientWidth: 2 * anatomy.a, rng: &rngN)
+        var t = outTruth ?? []
         let n2 = out.rows * out.columns
+        func lungRange() -> ClosedRange<Int>? {
+            let withLung = (0..<out.slices).filter { k in (0..<n2).contains { t[k * n2 + $0] & VoxelTruth.lung.rawValue != 0 } }
+            guard let a = withLung.first, let b = withLung.last else { return nil }
+            return a...b
+        }
+        var missing = Set<Int>()
+        if plan.defect == .truncated, let lung = lungRange() {
+            let f = rngX.uniform(0.08, 0.35)
+            let cut = max(1, Int((f * Double(lung.count)).rounded()))
+            let top = rngX.bernoulli(0.5)
+            let keep = top ? 0..<(lung.upperBound + 1 - cut) : (lung.lowerBound + cut)..<out.slices
+            out = out.keeping(slices: keep)
+            t = Array(t[(keep.lowerBound * n2)..<(keep.upperBound * n2)])
+            detail = String(format: "%d of %d lung slices cut at the %@ (%.0f%%)", cut, lung.count, top ? "apex" : "base", 100 * Double(cut) / Double(lung.count))
+        }
+        if plan.defect == .gap, let lung = lungRange() {
+            let count = 1 + rngX.int(below: 3)
+            let lo = lung.lowerBound + lung.count / 5, hi = lung.upperBound - lung.count / 5 - count
+            let start = lo + rngX.int(below: max(1, hi - lo + 1))
+            missing = Set(start..<(start + count))
+            detail = String(format: "%d slice(s) missing at z %.1f mm", count, out.z(start))
+        }
         var slices: [SliceTruth] = []
         for k in 0..<out.slices {
             var lung = 0, lesion = 0, art = 0
@@ -124,9 +166,13 @@ public enum SyntheticCohort {
         }
         let studyUID = SyntheticUID.make([o.uidKey, i, 1])
         let seriesUID = SyntheticUID.make([o.uidKey, i, 2])
+        // Missing slices leave the series (their instance numbers stay unused, as when files are lost).
+        slices = slices.filter { !missing.contains($0.index) }
+        for j in slices.indices { slices[j].index = j }
         let record = PatientRecord(plan: plan, sex: anatomy.sex, age: anatomy.age, pattern: pattern,
                                    lesionVolumeML: Double(lesionVoxels) * fine.voxelVolumeML,
-                                   studyUID: studyUID, seriesUID: seriesUID, slices: slices, artifact: report)
+                                   studyUID: studyUID, seriesUID: seriesUID, slices: slices, artifact: report,
+                                   defectDetail: detail, missing: missing)
         return (out, t, record)
     }
 
@@ -214,10 +260,12 @@ public enum SyntheticCohort {
                 return x * x + y * y > rad * rad
             }
         }
-        for k in 0..<volume.slices {
+        var written = 0
+        for k in 0..<volume.slices where !record.missing.contains(k) {
             let instance = volume.slices - k
             let file = String(format: "IM%04d.dcm", instance)
-            record.slices[k].file = plan.id + "/" + file
+            record.slices[written].file = plan.id + "/" + file
+            written += 1
             d.instanceNumber = instance
             d.sopInstanceUID = SyntheticUID.make([o.uidKey, UInt64(plan.index), 4, UInt64(instance)])
             d.position = [volume.origin.x, volume.origin.y, volume.z(k)]
@@ -256,7 +304,9 @@ public enum SyntheticCohort {
             var w = SafeTensorsWriter()
             w.metadata = ["patient_id": plan.id, "flags": "1 lung, 2 lesion, 4 heart, 8 artifact, 16 airway, 32 body, 64 left lung",
                           "order": "ascending z (slice_index of slices.csv)"]
-            w.add("labels", shape: [volume.slices, volume.rows, volume.columns], .u8(truth))
+            let kept = (0..<volume.slices).filter { !record.missing.contains($0) }
+            let labels = record.missing.isEmpty ? truth : kept.flatMap { truth[($0 * n2)..<(($0 + 1) * n2)] }
+            w.add("labels", shape: [kept.count, volume.rows, volume.columns], .u8(labels))
             do { try w.write(to: URL(fileURLWithPath: directory + "/truth/" + plan.id + ".safetensors")) } catch {
                 throw SynthError.writeFailed(path: directory + "/truth/" + plan.id + ".safetensors", reason: "\(error)")
             }
@@ -281,7 +331,8 @@ public enum SyntheticCohort {
 
     public static let manifestColumns = ["patient_id", "path", "series_uid", "label", "profile", "scanner", "severity",
                                          "pattern", "artifact", "artifact_strength", "heart_rate", "rotation_time",
-                                         "lesion_volume_ml", "lesion_slices", "slices", "slice_thickness", "sex", "age", "seed"]
+                                         "lesion_volume_ml", "lesion_slices", "slices", "slice_thickness", "sex", "age", "seed",
+                                         "defect", "defect_detail"]
 
     static func writeManifest(_ records: [PatientRecord], options o: SynthOptions, to path: String) throws {
         var text = manifestColumns.joined(separator: ",") + "\n"
@@ -293,7 +344,8 @@ public enum SyntheticCohort {
                           m.map { String(format: "%.0f", $0.heartRate) } ?? "",
                           m.map { String(format: "%.2f", $0.rotationTime) } ?? "",
                           String(format: "%.1f", r.lesionVolumeML), String(r.lesionSlices), String(r.slices.count),
-                          String(format: "%.1f", o.profile.sliceThickness), r.sex, String(r.age), String(o.seed)]
+                          String(format: "%.1f", o.profile.sliceThickness), r.sex, String(r.age), String(o.seed),
+                          r.plan.defect?.name ?? "none", r.defectDetail]
             text += fields.map(csvField).joined(separator: ",") + "\n"
         }
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
