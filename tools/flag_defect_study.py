@@ -8,7 +8,7 @@ synthetic cohorts whose acquisition defects are known (issue 7 item 5; docs/flag
       [--baseline-model models/demo-v1.safetensors] [--config templates/flags.yaml] [--json OUT.json]
 
 Per seed, one store under --work with three runs of the same patients:
-1. `synth --profile scanner-a --defects metal=0.1,contrast=0.1,truncated=0.1,gap=0.1
+1. `synth --profile scanner-a --defects metal=0.1,contrast=0.1,truncated=0.1,gap=0.1,small_fov=0.1
    --artifact-rate 0.3`, run with the model (the reference scanner);
 2. the same patients and defects rendered by `--profile scanner-b` (the new scanner: noise
    2.2x, HU x1.02 + 22, sharper kernel, 7.5 mm slices), run with the model;
@@ -18,10 +18,15 @@ Per seed, one store under --work with three runs of the same patients:
 
 Truth per flag (the manifest's `defect` and `profile` columns):
 - metal: defect metal; contrast_enhanced: defect contrast; truncated_coverage: defect
-  truncated; bad_geometry: defect gap (missing slices);
-- heavy_noise and hu_miscalibration: the scanner-b render (every scanner-b patient has both);
-- crop_failure and wrong_body_part: no patient should fire (the cohorts hold no crop failure
-  or other body part), so every firing is counted and listed by what the patient carries;
+  truncated; bad_geometry: defect gap (missing slices); crop_failure: defect small_fov (a
+  reconstruction field of view narrower than the lungs);
+- heavy_noise: the noise the generator added (manifest `noise_hu`, which grows with the
+  patient's width) is over twice the median of the seed's scanner-a render (the reference
+  run, whose median noise index is the detector's reference); also reported against the
+  render alone (every scanner-b patient counted as noisy);
+- hu_miscalibration: the scanner-b render (x1.02 + 22 HU on every patient);
+- wrong_body_part: no patient should fire (the cohorts hold no other body part), so every
+  firing is counted and listed by what the patient carries;
 - low_confidence: the flag is useful when it marks the model's mistakes, so its "truth" is a
   wrong call (top class != label);
 - version_flip: the two runs' top classes differ, recomputed here from their predictions
@@ -38,10 +43,11 @@ import sys
 from pathlib import Path
 
 MIX = "healthy=0.4,covid19=0.2,h1n1=0.2,cap=0.2"
-DEFECTS = "metal=0.1,contrast=0.1,truncated=0.1,gap=0.1"
-FLAGS = ["metal", "contrast_enhanced", "truncated_coverage", "bad_geometry", "heavy_noise", "hu_miscalibration",
+DEFECTS = "metal=0.1,contrast=0.1,truncated=0.1,gap=0.1,small_fov=0.1"
+FLAGS = ["metal", "contrast_enhanced", "truncated_coverage", "bad_geometry", "heavy_noise", "heavy_noise (truth: scanner-b)", "hu_miscalibration",
          "crop_failure", "wrong_body_part", "low_confidence", "version_flip", "pulsatile_artifact"]
-TRUTH_DEFECT = {"metal": "metal", "contrast_enhanced": "contrast", "truncated_coverage": "truncated", "bad_geometry": "gap"}
+TRUTH_DEFECT = {"metal": "metal", "contrast_enhanced": "contrast", "truncated_coverage": "truncated", "bad_geometry": "gap",
+                "crop_failure": "small_fov"}
 CLASSES = ["healthy", "covid19", "h1n1", "cap"]
 
 
@@ -80,6 +86,8 @@ def study_seed(a, seed):
     sh([a.binary, "flags", "--run", 1, "--db", db, "--baseline", 3, "--recompute", *cfg])
     sh([a.binary, "flags", "--run", 2, "--db", db, "--reference", 1, "--recompute", *cfg])
     scans = []
+    rows_a = list(csv.DictReader(open(ca / "manifest.csv")))
+    noise_ref = sorted(float(r["noise_hu"]) for r in rows_a)[len(rows_a) // 2]
     base = {p["patientID"]: p for p in json.loads(sh([a.binary, "export", "--run", 3, "--db", db]))["patients"]}
     for run, c, profile in ((1, ca, "scanner-a"), (2, cb, "scanner-b")):
         rows = {r["patient_id"]: r for r in csv.DictReader(open(c / "manifest.csv"))}
@@ -89,6 +97,7 @@ def study_seed(a, seed):
             b = base.get(p["patientID"]) if run == 1 else None
             scans.append(dict(seed=seed, pid=p["patientID"], profile=profile, label=r["label"], defect=r["defect"],
                               detail=r["defect_detail"], artifact=r["artifact"] == "yes", predicted=p.get("predicted"),
+                              noise_hu=float(r["noise_hu"]), noise_ref=noise_ref,
                               baseline_predicted=None if b is None else b.get("predicted"),
                               fired=sorted(fired), reasons={k: v.get("reasons") for k, v in fired.items()}))
     return scans
@@ -97,7 +106,9 @@ def study_seed(a, seed):
 def truth(flag, s):
     if flag in TRUTH_DEFECT:
         return s["defect"] == TRUTH_DEFECT[flag]
-    if flag in ("heavy_noise", "hu_miscalibration"):
+    if flag == "heavy_noise":
+        return s["noise_hu"] > 2 * s["noise_ref"]
+    if flag in ("heavy_noise (truth: scanner-b)", "hu_miscalibration"):
         return s["profile"] == "scanner-b"
     if flag == "low_confidence":
         return s["predicted"] is not None and s["predicted"] != CLASSES.index(s["label"])
@@ -127,10 +138,10 @@ def summarise(scans):
         if flag == "pulsatile_artifact":
             continue
         pos = [s for s in sel if truth(flag, s)]
-        fired = [s for s in sel if flag in s["fired"]]
+        fired = [s for s in sel if flag.split(" ")[0] in s["fired"]]
         tp = [s for s in fired if truth(flag, s)]
         fp = [s for s in fired if not truth(flag, s)]
-        fn = [s for s in pos if flag not in s["fired"]]
+        fn = [s for s in pos if flag.split(" ")[0] not in s["fired"]]
         out[flag] = dict(scans=len(sel), positives=len(pos), fired=len(fired), tp=len(tp),
                          precision=ratio(len(tp), len(fired)), recall=ratio(len(tp), len(pos)),
                          false_positives=dict(collections.Counter(kind(s) for s in fp)),

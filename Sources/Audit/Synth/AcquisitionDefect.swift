@@ -15,10 +15,15 @@ public enum AcquisitionDefect: String, CaseIterable, Sendable, Hashable {
     case truncated
     /// One to three consecutive slices inside the lung missing from the series.
     case gap
+    /// A reconstruction field of view narrower than the lungs (72-90% of their width, centred on
+    /// the scanner's axis), as when a cardiac or targeted reconstruction reaches the chest
+    /// pipeline: the lungs touch the image's sides, where the spec's border removal takes them
+    /// for outside air (a crop failure).
+    case smallFOV = "small_fov"
 
     public var name: String { rawValue }
 
-    /// Parses `metal=0.1,contrast=0.1,truncated=0.1,gap=0.1` (shares of the cohort's
+    /// Parses `metal=0.1,contrast=0.1,truncated=0.1,gap=0.1,small_fov=0.1` (shares of the cohort's
     /// patients; at most 1 in total).
     public static func parseRates(_ text: String) throws -> [AcquisitionDefect: Double] {
         var out: [AcquisitionDefect: Double] = [:]

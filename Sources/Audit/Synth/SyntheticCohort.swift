@@ -35,6 +35,8 @@ public struct PatientRecord: Sendable {
     public var seriesUID: String
     public var slices: [SliceTruth]
     public var artifact: ArtifactReport?
+    /// The image noise the scanner simulation added (HU standard deviation at this patient's width).
+    public var noiseHU = 0.0
     /// What the defect drew, e.g. "blood 245 HU" (empty without one).
     public var defectDetail = ""
     /// Rendered slices left out of the series (the `gap` defect), in ascending z.
@@ -85,7 +87,7 @@ public enum SyntheticCohort {
     /// Renders one patient: the output volume (after the scanner), its truth flags, the
     /// fine (pre-scanner) truth's lesion volume, and the record (without file names).
     public static func render(_ plan: PatientPlan, options o: SynthOptions) throws -> (volume: CTVolume, truth: [UInt8], record: PatientRecord) {
-        let p = o.profile
+        var p = o.profile
         let i = UInt64(plan.index)
         var rngA = SynthRandom(seed: o.seed, 1, i)
         let anatomy = ChestAnatomy(rng: &rngA, halfFOV: p.fieldOfView / 2)
@@ -94,6 +96,11 @@ public enum SyntheticCohort {
         // Acquisition defects draw from their own stream, so every other draw is unchanged.
         var rngX = SynthRandom(seed: o.seed, 8, i)
         var detail = ""
+        if plan.defect == .smallFOV {
+            // A reconstruction field of view narrower than the lungs, centred on the scanner's axis.
+            p.fieldOfView = (2 * anatomy.cavityHalfWidth * rngX.uniform(0.72, 0.9)).rounded()
+            detail = String(format: "field of view %.0f mm (lungs %.0f mm wide)", p.fieldOfView, 2 * anatomy.cavityHalfWidth)
+        }
         if plan.defect == .contrast {
             let blood = rngX.uniform(170, 320)
             phantom.contrastBloodHU = blood
@@ -172,6 +179,7 @@ public enum SyntheticCohort {
         let record = PatientRecord(plan: plan, sex: anatomy.sex, age: anatomy.age, pattern: pattern,
                                    lesionVolumeML: Double(lesionVoxels) * fine.voxelVolumeML,
                                    studyUID: studyUID, seriesUID: seriesUID, slices: slices, artifact: report,
+                                   noiseHU: ScannerSimulation.noiseSigma(p, patientWidth: 2 * anatomy.a),
                                    defectDetail: detail, missing: missing)
         return (out, t, record)
     }
@@ -332,7 +340,7 @@ public enum SyntheticCohort {
     public static let manifestColumns = ["patient_id", "path", "series_uid", "label", "profile", "scanner", "severity",
                                          "pattern", "artifact", "artifact_strength", "heart_rate", "rotation_time",
                                          "lesion_volume_ml", "lesion_slices", "slices", "slice_thickness", "sex", "age", "seed",
-                                         "defect", "defect_detail"]
+                                         "defect", "defect_detail", "noise_hu"]
 
     static func writeManifest(_ records: [PatientRecord], options o: SynthOptions, to path: String) throws {
         var text = manifestColumns.joined(separator: ",") + "\n"
@@ -345,7 +353,7 @@ public enum SyntheticCohort {
                           m.map { String(format: "%.2f", $0.rotationTime) } ?? "",
                           String(format: "%.1f", r.lesionVolumeML), String(r.lesionSlices), String(r.slices.count),
                           String(format: "%.1f", o.profile.sliceThickness), r.sex, String(r.age), String(o.seed),
-                          r.plan.defect?.name ?? "none", r.defectDetail]
+                          r.plan.defect?.name ?? "none", r.defectDetail, String(format: "%.1f", r.noiseHU)]
             text += fields.map(csvField).joined(separator: ",") + "\n"
         }
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {

@@ -31,15 +31,15 @@ final class SynthDefectTests: XCTestCase {
     func testDefectsFireTheirFlagsThroughDICOM() throws {
         let dir = try SynthTestSupport.temporaryDirectory("defects")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var o = SynthTestSupport.options(patients: 5, seed: 13, profile: SynthTestSupport.quickProfile(matrix: 128))
-        o.defects = [.metal: 0.2, .contrast: 0.2, .truncated: 0.2, .gap: 0.2]
+        var o = SynthTestSupport.options(patients: 6, seed: 13, profile: SynthTestSupport.quickProfile(matrix: 128))
+        o.defects = Dictionary(uniqueKeysWithValues: AcquisitionDefect.allCases.map { ($0, 1.0 / 6) })
         o.truthMasks = true
         let records = try SyntheticCohort.write(o, to: dir)
         XCTAssertEqual(Set(records.compactMap(\.plan.defect)), Set(AcquisitionDefect.allCases))
         let manifest = try CohortManifest(contentsOf: dir + "/manifest.csv")
         let config = FlagConfig()
         let watched: [AcquisitionDefect: FlagKind] = [.metal: .metal, .contrast: .contrastEnhanced,
-                                                      .truncated: .truncatedCoverage, .gap: .badGeometry]
+                                                      .truncated: .truncatedCoverage, .gap: .badGeometry, .smallFOV: .cropFailure]
         for (entry, record) in zip(manifest.entries, records) {
             XCTAssertEqual(entry.metadata["defect"], record.plan.defect?.name ?? "none")
             let series = try XCTUnwrap(try SeriesDiscovery.scan(entry.paths).series.first)
@@ -63,7 +63,7 @@ final class SynthDefectTests: XCTestCase {
                 if zip(s.hu, want).allSatisfy({ Double($0) == min(max((Double($1) + 1024).rounded(), 0), 4095) - 1024 }) { unchanged += 1 }
             }
             switch record.plan.defect {
-            case .metal?, .contrast?:
+            case .metal?, .contrast?, .smallFOV?:
                 XCTAssertLessThan(unchanged, c.slices.count, "\(entry.patientID): the defect changed nothing")
             default:
                 XCTAssertEqual(unchanged, c.slices.count, "\(entry.patientID): \(record.defectDetail)")
@@ -75,6 +75,7 @@ final class SynthDefectTests: XCTestCase {
                 .contrastEnhanced: ContrastDetector.evaluate(c, anatomy: anatomy, config: config.contrast).finding != nil,
                 .truncatedCoverage: CoverageDetector.evaluate(c, config: config.coverage).finding != nil,
                 .badGeometry: GeometryDetector.evaluate(c, config: config.geometry).finding != nil,
+                .cropFailure: CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: 0.5, config: config.cropFailure).finding != nil,
             ]
             for (defect, flag) in watched {
                 XCTAssertEqual(fired[flag], record.plan.defect == defect,
