@@ -45,7 +45,7 @@ from pathlib import Path
 MIX = "healthy=0.4,covid19=0.2,h1n1=0.2,cap=0.2"
 DEFECTS = "metal=0.1,contrast=0.1,truncated=0.1,gap=0.1,small_fov=0.1"
 FLAGS = ["metal", "contrast_enhanced", "truncated_coverage", "bad_geometry", "heavy_noise", "heavy_noise (truth: scanner-b)", "hu_miscalibration",
-         "crop_failure", "wrong_body_part", "low_confidence", "version_flip", "pulsatile_artifact"]
+         "crop_failure", "crop_failure (level failed)", "wrong_body_part", "low_confidence", "version_flip", "pulsatile_artifact"]
 TRUTH_DEFECT = {"metal": "metal", "contrast_enhanced": "contrast", "truncated_coverage": "truncated", "bad_geometry": "gap",
                 "crop_failure": "small_fov"}
 CLASSES = ["healthy", "covid19", "h1n1", "cap"]
@@ -99,11 +99,22 @@ def study_seed(a, seed):
                               detail=r["defect_detail"], artifact=r["artifact"] == "yes", predicted=p.get("predicted"),
                               noise_hu=float(r["noise_hu"]), noise_ref=noise_ref,
                               baseline_predicted=None if b is None else b.get("predicted"),
-                              fired=sorted(fired), reasons={k: v.get("reasons") for k, v in fired.items()}))
+                              fired=sorted(fired), reasons={k: v.get("reasons") for k, v in fired.items()},
+                              levels={k: v.get("level") for k, v in fired.items()}))
     return scans
 
 
+def did_fire(flag, s):
+    """A row's firing: the flag, or with "(level L)" the flag at level L."""
+    base = flag.split(" ")[0]
+    if "(level " in flag:
+        return base in s["fired"] and s["levels"].get(base) == flag.split("(level ")[1].rstrip(")")
+    return base in s["fired"]
+
+
 def truth(flag, s):
+    if "(level " in flag:
+        flag = flag.split(" ")[0]
     if flag in TRUTH_DEFECT:
         return s["defect"] == TRUTH_DEFECT[flag]
     if flag == "heavy_noise":
@@ -138,10 +149,10 @@ def summarise(scans):
         if flag == "pulsatile_artifact":
             continue
         pos = [s for s in sel if truth(flag, s)]
-        fired = [s for s in sel if flag.split(" ")[0] in s["fired"]]
+        fired = [s for s in sel if did_fire(flag, s)]
         tp = [s for s in fired if truth(flag, s)]
         fp = [s for s in fired if not truth(flag, s)]
-        fn = [s for s in pos if flag.split(" ")[0] not in s["fired"]]
+        fn = [s for s in pos if not did_fire(flag, s)]
         out[flag] = dict(scans=len(sel), positives=len(pos), fired=len(fired), tp=len(tp),
                          precision=ratio(len(tp), len(fired)), recall=ratio(len(tp), len(pos)),
                          false_positives=dict(collections.Counter(kind(s) for s in fp)),

@@ -6,11 +6,19 @@ import Foundation
 /// than 20% of the lesion-map activation outside the lung (not judged when the map's cells are
 /// coarser than `coarseMapCellMM`).
 ///
-/// Measurements: `failed_slices`, `lung_litres`, `left_right_ratio`, `activation_outside_lung`,
-/// `map_cell_mm`.
+/// Slices whose field of view lies inside the body (`FlagConfig.FieldOfView`: under half the
+/// image's anterior border row is outside air) are counted (`fov_inside_body_slices`) and named as the cause.
+///
+/// Levels: `failed` when preprocessing itself failed to crop lung slices, or the field of view
+/// lies inside the body (direct evidence);
+/// `suspected` when only the indirect criteria hold (lung volume, side ratio, activation), which
+/// small lungs and lobar consolidation (excluded by the -320 HU lung threshold) also meet.
+///
+/// Measurements: `failed_slices`, `fov_inside_body_slices`, `lung_litres`, `left_right_ratio`,
+/// `activation_outside_lung`, `map_cell_mm`.
 public enum CropFailureDetector {
     public static func evaluate(_ c: FlagCase, anatomy: [SliceAnatomy?], lesionLevel: Double,
-                                config cfg: FlagConfig.CropFailure) -> FlagEvaluation {
+                                config cfg: FlagConfig.CropFailure, fieldOfView: FlagConfig.FieldOfView = .init()) -> FlagEvaluation {
         let withLung = c.slices.filter { $0.lungArea > 0 }.map(\.index)
         let failed: [Int]
         if let lo = withLung.first, let hi = withLung.last {
@@ -50,10 +58,15 @@ public enum CropFailureDetector {
         cellSizes.sort()
         let cell = cellSizes.isEmpty ? Double.nan : cellSizes[cellSizes.count / 2]
         let coarse = !cell.isNaN && cell > cfg.coarseMapCellMM
-        let m = [FlagMeasurement("failed_slices", Double(failed.count)), FlagMeasurement("lung_litres", litres),
+        let inside = fieldOfView.slicesInsideBody(c, anatomy: anatomy)
+        let m = [FlagMeasurement("failed_slices", Double(failed.count)), FlagMeasurement("fov_inside_body_slices", Double(inside.count)),
+                 FlagMeasurement("lung_litres", litres),
                  FlagMeasurement("left_right_ratio", ratio), FlagMeasurement("activation_outside_lung", outsideShare),
                  FlagMeasurement("map_cell_mm", cell)]
         var reasons: [String] = []
+        if !inside.isEmpty {
+            reasons.append("field of view inside the body on \(inside.count) slice(s) (under \(flagNumber(fieldOfView.minAnteriorAirShare)) of the image's front edge is outside air): lungs at the image's sides are removed as outside air")
+        }
         if failed.count > cfg.maxFailedSlices { reasons.append("\(failed.count) slices with crop_failed") }
         if litres < cfg.minLungLitres || litres > cfg.maxLungLitres {
             reasons.append("lung volume \(flagNumber(litres)) L outside \(flagNumber(cfg.minLungLitres))-\(flagNumber(cfg.maxLungLitres)) L")
@@ -64,7 +77,8 @@ public enum CropFailureDetector {
         if !coarse && outsideShare > cfg.maxActivationOutsideLung {
             reasons.append("\(flagNumber(outsideShare)) of lesion-map activation outside the lung (> \(flagNumber(cfg.maxActivationOutsideLung)))")
         }
-        return .make(.cropFailure, m, reasons: reasons, slices: failed)
+        let direct = failed.count > cfg.maxFailedSlices || !inside.isEmpty
+        return .make(.cropFailure, m, reasons: reasons, level: direct ? "failed" : "suspected", slices: failed.isEmpty ? inside : failed)
     }
 }
 

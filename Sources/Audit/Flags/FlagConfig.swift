@@ -201,6 +201,26 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var headsMustAgree = true
     }
 
+    /// (not in the spec) The field of view inside the body: on a slice whose anterior border row is
+    /// under `minAnteriorAirShare` outside air, the chest wall reaches the image's front edge and the
+    /// lungs its sides, where the spec's border removal takes them for outside air. Such slices are a
+    /// crop failure's direct cause (`crop_failure`, level `failed`); on such a series, "outside air"
+    /// (partly lung) and the lung share are not judged (`hu_miscalibration`, `wrong_body_part`).
+    public struct FieldOfView: Sendable, Codable, Equatable {
+        public var minAnteriorAirShare = 0.5
+        public init() {}
+
+        /// The slices (indices) whose field of view lies inside the body. When there is any, the
+        /// series was reconstructed too small: outside air and the lung share are not judged on it.
+        func slicesInsideBody(_ c: FlagCase, anatomy: [SliceAnatomy?]) -> [Int] {
+            c.slices.compactMap { s in
+                guard s.index < anatomy.count, let a = anatomy[s.index], a.anteriorAirShare < minAnteriorAirShare else { return nil }
+                return s.index
+            }
+        }
+    }
+
+    public var fieldOfView = FieldOfView()
     public var pulsatile = Pulsatile()
     public var cropFailure = CropFailure()
     public var coverage = Coverage()

@@ -16,13 +16,16 @@ public enum FlagEngine {
             out.append(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config.pulsatile))
         }
         if config.isEnabled(.cropFailure) {
-            out.append(CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: config.pulsatile.lesionLevel, config: config.cropFailure))
+            out.append(CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: config.pulsatile.lesionLevel, config: config.cropFailure,
+                                                    fieldOfView: config.fieldOfView))
         }
         if config.isEnabled(.truncatedCoverage) { out.append(CoverageDetector.evaluate(c, config: config.coverage)) }
-        if config.isEnabled(.wrongBodyPart) { out.append(BodyPartDetector.evaluate(c, config: config.bodyPart)) }
+        if config.isEnabled(.wrongBodyPart) {
+            out.append(BodyPartDetector.evaluate(c, anatomy: anatomy, config: config.bodyPart, fieldOfView: config.fieldOfView))
+        }
         if config.isEnabled(.badGeometry) { out.append(GeometryDetector.evaluate(c, config: config.geometry)) }
         if config.isEnabled(.huMiscalibration) && hasPixels {
-            out.append(HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: config.calibration))
+            out.append(HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: config.calibration, fieldOfView: config.fieldOfView))
         }
         if config.isEnabled(.contrastEnhanced) && hasPixels {
             out.append(ContrastDetector.evaluate(c, anatomy: anatomy, config: config.contrast))

@@ -5,21 +5,25 @@ import Foundation
 ///
 /// Air: pixels outside the body whose 5x5 neighbourhood is all outside air and above the
 /// -1024 floor (padding and clamped values are not air readings). Fat: body pixels outside the
-/// lungs whose 5x5 neighbourhood is all in the fat range. Every second slice.
+/// lungs whose 5x5 neighbourhood is all in the fat range. Every second slice. Air is not read
+/// on a series whose field of view lies inside the body on any slice (`FlagConfig.FieldOfView`):
+/// there "outside air" is partly lung.
 ///
 /// Measurements: `air_median_hu`, `fat_median_hu`, `padding_share_in_body`.
 public enum HUCalibrationDetector {
-    public static func evaluate(_ c: FlagCase, anatomy: [SliceAnatomy?], config cfg: FlagConfig.Calibration) -> FlagEvaluation {
+    public static func evaluate(_ c: FlagCase, anatomy: [SliceAnatomy?], config cfg: FlagConfig.Calibration,
+                                fieldOfView: FlagConfig.FieldOfView = .init()) -> FlagEvaluation {
         var air: [Float] = [], fat: [Float] = []
         var padding = 0, body = 0
         let rows = c.rows, cols = c.columns
+        let airOK = fieldOfView.slicesInsideBody(c, anatomy: anatomy).isEmpty
         for s in c.slices where s.index % 2 == 0 {
             guard s.index < anatomy.count, let a = anatomy[s.index], s.hu.count == rows * cols else { continue }
             let hu = s.hu
             for r in 2..<max(2, rows - 2) { for col in 2..<max(2, cols - 2) {
                 let i = r * cols + col
                 if a.outside[i] {
-                    guard hu[i] > -1023.5, (r + col) % 3 == 0 else { continue }
+                    guard airOK, hu[i] > -1023.5, (r + col) % 3 == 0 else { continue }
                     var ok = true
                     for dr in -2...2 where ok { for dc in -2...2 where !a.outside[i + dr * cols + dc] { ok = false; break } }
                     if ok { air.append(hu[i]) }

@@ -22,6 +22,11 @@ public struct SliceAnatomy: Sendable {
     var spineFrontRow: Int?
     /// Column of the body's centroid.
     var midColumn: Double
+    /// Share of the image's anterior border row that is outside air: all of it when the field of
+    /// view holds the body. Well under that (`FlagConfig.FieldOfView`), the chest wall reaches the
+    /// image's front edge: the field of view lies inside the body, and what touches the image's
+    /// sides through air is lung, not outside air. (The sides cannot tell: lung there is air too.)
+    var anteriorAirShare: Double
     var lungArea: Int { lung.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
 
     /// Analyses one slice. `leftIsHighColumn` / `posteriorIsHighRow` come from the DICOM orientation.
@@ -59,6 +64,8 @@ public struct SliceAnatomy: Sendable {
             if c < cols - 1 { stack.append(i + 1) }
         }
         self.outside = outside
+        let front = posteriorIsHighRow ? 0 : rows - 1
+        anteriorAirShare = Double((0..<cols).filter { outside[front * cols + $0] }.count) / Double(max(1, cols))
         var bodyCount = 0.0, bodySum = 0.0
         for i in 0..<n where !outside[i] { bodyCount += 1; bodySum += Double(i % cols) }
         midColumn = bodyCount > 0 ? bodySum / bodyCount : Double(cols) / 2

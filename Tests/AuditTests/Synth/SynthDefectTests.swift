@@ -81,6 +81,23 @@ final class SynthDefectTests: XCTestCase {
                 XCTAssertEqual(fired[flag], record.plan.defect == defect,
                                "\(entry.patientID) (\(record.plan.defect?.name ?? "none"): \(record.defectDetail)): \(flag.rawValue)")
             }
+            // No defect here is an HU problem or another body part: a field of view inside the body
+            // must not read lung as outside air, nor its lost lungs as a missing chest.
+            let hu = HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: config.calibration, fieldOfView: config.fieldOfView)
+            let air = try XCTUnwrap(hu.measurements.first { $0.name == "air_median_hu" }?.value)
+            XCTAssertTrue(air.isNaN || (config.calibration.airMinHU...config.calibration.airMaxHU).contains(air),
+                          "\(entry.patientID) (\(record.plan.defect?.name ?? "none")): \(hu.measurements)")
+            let part = BodyPartDetector.evaluate(c, anatomy: anatomy, config: config.bodyPart, fieldOfView: config.fieldOfView)
+            XCTAssertNil(part.finding, "\(entry.patientID) (\(record.plan.defect?.name ?? "none")): \(part.measurements) "
+                         + "\(anatomy.map { $0.map { String(format: "%.2f", $0.anteriorAirShare) } ?? "-" })")
+            if record.plan.defect == .smallFOV {
+                let crop = try XCTUnwrap(CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: 0.5, config: config.cropFailure,
+                                                                      fieldOfView: config.fieldOfView).finding)
+                XCTAssertEqual(crop.level, "failed")
+                XCTAssertTrue(crop.reasons.first?.hasPrefix("field of view inside the body") ?? false, "\(crop.reasons)")
+                // Without the field-of-view analysis (no pixels), the lung share does read as a missing chest.
+                XCTAssertNotNil(BodyPartDetector.evaluate(c, config: config.bodyPart).finding)
+            }
         }
     }
 
