@@ -8,7 +8,8 @@ public struct PatientPlan: Sendable {
     public var diagnosis: Diagnosis
     public var severity: Severity
     public var motion: CardiacMotion?
-    /// An acquisition problem (metal, contrast, truncated coverage, missing slices), if any.
+    /// An acquisition problem (metal, contrast, truncated coverage, missing slices, a field of
+    /// view inside the body), if any.
     public var defect: AcquisitionDefect? = nil
 }
 
@@ -39,8 +40,9 @@ public struct PatientRecord: Sendable {
     public var noiseHU = 0.0
     /// What the defect drew, e.g. "blood 245 HU" (empty without one).
     public var defectDetail = ""
-    /// Rendered slices left out of the series (the `gap` defect), in ascending z.
-    var missing: Set<Int> = []
+    /// Slices of the rendered volume (ascending z) left out of the written series (the `gap`
+    /// defect); `slices` holds only the written ones.
+    public internal(set) var missing: Set<Int> = []
     /// Slices with at least `SyntheticCohort.lesionSliceArea` mm2 of lesion.
     public var lesionSlices: Int { slices.filter { $0.lesionArea >= SyntheticCohort.lesionSliceArea }.count }
 }
@@ -84,8 +86,9 @@ public enum SyntheticCohort {
         }
     }
 
-    /// Renders one patient: the output volume (after the scanner), its truth flags, the
-    /// fine (pre-scanner) truth's lesion volume, and the record (without file names).
+    /// Renders one patient: the output volume (after the scanner; with the slices a `gap` defect
+    /// leaves out of the series, `record.missing`), its truth flags, the fine (pre-scanner)
+    /// truth's lesion volume, and the record (without file names).
     public static func render(_ plan: PatientPlan, options o: SynthOptions) throws -> (volume: CTVolume, truth: [UInt8], record: PatientRecord) {
         var p = o.profile
         let i = UInt64(plan.index)
