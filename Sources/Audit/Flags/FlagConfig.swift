@@ -205,7 +205,8 @@ public struct FlagConfig: Sendable, Codable, Equatable {
     /// under `minAnteriorAirShare` outside air, the chest wall reaches the image's front edge and the
     /// lungs its sides, where the spec's border removal takes them for outside air. Such slices are a
     /// crop failure's direct cause (`crop_failure`, level `failed`); on such a series, "outside air"
-    /// (partly lung) and the lung share are not judged (`hu_miscalibration`, `wrong_body_part`).
+    /// (partly lung), the lung share and the end slices' lung are not judged (`hu_miscalibration`,
+    /// `wrong_body_part`, `truncated_coverage`).
     public struct FieldOfView: Sendable, Codable, Equatable {
         public var minAnteriorAirShare = 0.5
         public init() {}

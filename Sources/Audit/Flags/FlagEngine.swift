@@ -19,7 +19,9 @@ public enum FlagEngine {
             out.append(CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: config.pulsatile.lesionLevel, config: config.cropFailure,
                                                     fieldOfView: config.fieldOfView))
         }
-        if config.isEnabled(.truncatedCoverage) { out.append(CoverageDetector.evaluate(c, config: config.coverage)) }
+        if config.isEnabled(.truncatedCoverage) {
+            out.append(CoverageDetector.evaluate(c, anatomy: anatomy, config: config.coverage, fieldOfView: config.fieldOfView))
+        }
         if config.isEnabled(.wrongBodyPart) {
             out.append(BodyPartDetector.evaluate(c, anatomy: anatomy, config: config.bodyPart, fieldOfView: config.fieldOfView))
         }
