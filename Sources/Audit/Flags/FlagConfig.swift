@@ -168,8 +168,11 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// Fat: pixels in this range whose 5x5 neighbourhood is all in it (HU).
         public var fatRangeMinHU = -200.0
         public var fatRangeMaxHU = -20.0
-        /// Padding inside the body: pixels at -1024 HU or below (share of body pixels).
+        /// Padding inside the body: pixels at -1024 HU or below (share of body pixels) ...
         public var maxPaddingShareInBody = 0.001
+        /// ... whose block of this side (odd, at most 5) is all at or below -1024 HU: padding fills
+        /// regions, air clipped at the floor (noise in the trachea, a metal streak) single pixels.
+        public var paddingBlockPixels = 3
     }
 
     public struct Contrast: Sendable, Codable, Equatable {

@@ -16,6 +16,7 @@ public enum HUCalibrationDetector {
         var air: [Float] = [], fat: [Float] = []
         var padding = 0, body = 0
         let rows = c.rows, cols = c.columns
+        let h0 = min(2, max(0, cfg.paddingBlockPixels / 2))
         let airOK = fieldOfView.slicesInsideBody(c, anatomy: anatomy).isEmpty
         for s in c.slices where s.index % 2 == 0 {
             guard s.index < anatomy.count, let a = anatomy[s.index], s.hu.count == rows * cols else { continue }
@@ -31,7 +32,13 @@ public enum HUCalibrationDetector {
                 }
                 guard a.lung[i] == 0, a.envelope[i] == 0 else { continue }
                 body += 1
-                if hu[i] <= -1023.5 { padding += 1 }
+                if hu[i] <= -1023.5 {
+                    // Padding fills regions; air clipped at the floor (noise in the trachea, a metal
+                    // streak) leaves single pixels.
+                    var block = true
+                    for dr in -h0...h0 where block { for dc in -h0...h0 where hu[i + dr * cols + dc] > -1023.5 { block = false; break } }
+                    if block { padding += 1 }
+                }
                 let h = Double(hu[i])
                 guard h >= cfg.fatRangeMinHU, h <= cfg.fatRangeMaxHU else { continue }
                 var ok = true

@@ -303,6 +303,34 @@ final class FlagsDetectorTests: XCTestCase {
         XCTAssertEqual(f.value("air_median_hu") ?? 0, -940, accuracy: 10)
     }
 
+    /// Padding inside the body fills a region; air clipped at -1024 HU leaves single pixels.
+    func testFlagsHUPaddingIsARegionNotClippedPixels() throws {
+        let config = FlagConfig()
+        var c = try FlagsPhantom().flagCase()
+        let anatomy = FlagEngine.analyse(c, config: config)
+        // Single clipped pixels inside the body (every 4th pixel of the body's soft tissue near the centre).
+        let size = c.rows
+        let centre = size / 2
+        for k in c.slices.indices where k % 2 == 0 {
+            for r in (centre + 20)..<(centre + 30) { for col in stride(from: centre - 10, to: centre + 10, by: 2) where (r + col) % 4 == 0 {
+                c.slices[k].hu[r * size + col] = -1024
+            } }
+        }
+        let clipped = HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: config.calibration)
+        XCTAssertNil(clipped.finding, "\(clipped.measurements)")
+        // Counting single pixels (block 1) would read them as padding.
+        var single = config.calibration
+        single.paddingBlockPixels = 1
+        XCTAssertNotNil(HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: single).finding)
+        // The same places filled as a block: padding.
+        for k in c.slices.indices where k % 2 == 0 {
+            for r in (centre + 20)..<(centre + 30) { for col in (centre - 10)..<(centre + 10) { c.slices[k].hu[r * size + col] = -2000 } }
+        }
+        let padded = HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: config.calibration)
+        let f = try XCTUnwrap(padded.finding, "\(padded.measurements)")
+        XCTAssertTrue(f.reasons.contains { $0.hasPrefix("padding values on") }, "\(f.reasons)")
+    }
+
     func testFlagsNoise() throws {
         var p = FlagsPhantom()
         let config = FlagConfig()
