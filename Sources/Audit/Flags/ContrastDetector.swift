@@ -2,12 +2,16 @@ import Foundation
 
 /// Contrast-enhanced scan: the blood pool above 150 HU. The descending aorta is looked for
 /// as a disc of soft tissue just in front of the spine on the patient's left; the heart's
-/// interior (3 px from its edge, away from pericardial fat) is the fallback.
+/// interior (3 px from its edge, away from pericardial fat) is the fallback, and the only
+/// measure on a series whose field of view lies inside the body (`FlagConfig.FieldOfView`): there
+/// the body's midline and the spine, which place the aorta, are not found reliably.
 ///
 /// Measurements: `aorta_hu` (NaN when not found), `heart_hu`, `blood_pool_hu`.
 public enum ContrastDetector {
-    public static func evaluate(_ c: FlagCase, anatomy: [SliceAnatomy?], config cfg: FlagConfig.Contrast) -> FlagEvaluation {
+    public static func evaluate(_ c: FlagCase, anatomy: [SliceAnatomy?], config cfg: FlagConfig.Contrast,
+                                fieldOfView: FlagConfig.FieldOfView = .init()) -> FlagEvaluation {
         let rows = c.rows, cols = c.columns
+        let aortaOK = fieldOfView.slicesInsideBody(c, anatomy: anatomy).isEmpty
         var aorta: [Float] = [], heart: [Float] = []
         let radius = max(1, Int(cfg.aortaRadiusMM / c.colMM))
         let left = c.patientLeftIsHighColumn ? 1 : -1
@@ -22,7 +26,7 @@ public enum ContrastDetector {
                 }
             } }
             // Aorta: centre one radius in front of the spine's front edge, 1-2 radii to the left of the midline.
-            guard let spine = a.spineFrontRow else { continue }
+            guard aortaOK, let spine = a.spineFrontRow else { continue }
             let cr = spine + forward * (radius + 2)
             var best: (Float, Int)?
             for shift in stride(from: radius, through: 3 * radius, by: max(1, radius / 2)) {

@@ -209,7 +209,7 @@ public struct FlagConfig: Sendable, Codable, Equatable {
     /// lungs its sides, where the spec's border removal takes them for outside air. Such slices are a
     /// crop failure's direct cause (`crop_failure`, level `failed`); on such a series, "outside air"
     /// (partly lung), the lung share and the end slices' lung are not judged (`hu_miscalibration`,
-    /// `wrong_body_part`, `truncated_coverage`).
+    /// `wrong_body_part`, `truncated_coverage`), and `contrast_enhanced` reads the heart only.
     public struct FieldOfView: Sendable, Codable, Equatable {
         public var minAnteriorAirShare = 0.5
         public init() {}

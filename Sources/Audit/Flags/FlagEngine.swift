@@ -30,7 +30,7 @@ public enum FlagEngine {
             out.append(HUCalibrationDetector.evaluate(c, anatomy: anatomy, config: config.calibration, fieldOfView: config.fieldOfView))
         }
         if config.isEnabled(.contrastEnhanced) && hasPixels {
-            out.append(ContrastDetector.evaluate(c, anatomy: anatomy, config: config.contrast))
+            out.append(ContrastDetector.evaluate(c, anatomy: anatomy, config: config.contrast, fieldOfView: config.fieldOfView))
         }
         if config.isEnabled(.metal) && hasPixels { out.append(MetalDetector.evaluate(c, config: config.metal)) }
         if config.isEnabled(.lowConfidence) { out.append(ConfidenceDetector.evaluate(c, config: config.confidence)) }

@@ -72,7 +72,7 @@ final class SynthDefectTests: XCTestCase {
             let anatomy = FlagEngine.analyse(c, config: config)
             let fired: [FlagKind: Bool] = [
                 .metal: MetalDetector.evaluate(c, config: config.metal).finding != nil,
-                .contrastEnhanced: ContrastDetector.evaluate(c, anatomy: anatomy, config: config.contrast).finding != nil,
+                .contrastEnhanced: ContrastDetector.evaluate(c, anatomy: anatomy, config: config.contrast, fieldOfView: config.fieldOfView).finding != nil,
                 .truncatedCoverage: CoverageDetector.evaluate(c, anatomy: anatomy, config: config.coverage, fieldOfView: config.fieldOfView).finding != nil,
                 .badGeometry: GeometryDetector.evaluate(c, config: config.geometry).finding != nil,
                 .cropFailure: CropFailureDetector.evaluate(c, anatomy: anatomy, lesionLevel: 0.5, config: config.cropFailure).finding != nil,
