@@ -97,14 +97,21 @@ public enum MetalImplant {
         let svc = SIMD3(-22.0, A.cavityCenterY - 0.22 * A.cavityHalfDepth, A.archZ - 15)
         let ra = SIMD3(-18.0, h.y - 0.1 * A.heartShort, h.z + 0.3 * A.heartHalfHeight)
         let apex = SIMD3(h.x + 0.55 * A.heartLong * cos(A.heartAngle), h.y - 0.55 * A.heartLong * sin(A.heartAngle), h.z - 0.3 * A.heartHalfHeight)
-        let lead = [Capsule(medial, SIMD3(xc - 40, yc + 8, zc + 12), 1.0), Capsule(SIMD3(xc - 40, yc + 8, zc + 12), svc, 1.0),
-                    Capsule(svc, ra, 1.0), Capsule(ra, apex, 1.0)]
+        let wire = 1.0
+        let lead = [Capsule(medial, SIMD3(xc - 40, yc + 8, zc + 12), wire), Capsule(SIMD3(xc - 40, yc + 8, zc + 12), svc, wire),
+                    Capsule(svc, ra, wire), Capsule(ra, apex, wire)]
         let rows = volume.rows, cols = volume.columns, n2 = rows * cols
         let px = volume.columnSpacing
         var touched = 0
         var metal = [Float](repeating: 0, count: n2)
+        // Only slices within reach of the can or the wire can hold metal.
+        let reach = wire + px / 2
+        let zLow = min(zc - half.z, lead.map { min($0.a.z, $0.b.z) - reach }.min()!)
+        let zHigh = max(zc + half.z, lead.map { max($0.a.z, $0.b.z) + reach }.max()!)
+        let ct = ParallelBeamCT(size: volume.rows, views: 360)
         for k in 0..<volume.slices {
             let za = volume.z(k) - A.shiftZ
+            guard za >= zLow && za <= zHigh else { continue }
             var any = false
             for r in 0..<rows {
                 for c in 0..<cols {
@@ -133,17 +140,16 @@ public enum MetalImplant {
                 let hu = Double(volume.hu[base + i])
                 volume.hu[base + i] = Float(hu + Double(metal[i]) * (metalHU - hu))
             }
-            addStreaks(to: &volume, slice: k, metal: metal)
+            addStreaks(to: &volume, slice: k, metal: metal, ct: ct)
         }
         return touched
     }
 
     /// Beam-hardening streaks of one slice's metal (cover fractions, rows x columns).
-    static func addStreaks(to volume: inout CTVolume, slice k: Int, metal: [Float]) {
+    static func addStreaks(to volume: inout CTVolume, slice k: Int, metal: [Float], ct: ParallelBeamCT) {
         let n = volume.rows
-        guard volume.columns == n else { return }
+        guard volume.columns == n, ct.n == n else { return }
         let px = volume.columnSpacing
-        let ct = ParallelBeamCT(size: n, views: 360)
         // Excess attenuation over soft tissue, per pixel length.
         let excess = metal.map { $0 * Float(muWaterPerMM * metalHU / 1000 * px) }
         var sinogram = [Float](repeating: 0, count: ct.views * ct.detectors)
