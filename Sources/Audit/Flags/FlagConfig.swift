@@ -215,7 +215,8 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public init() {}
 
         /// The slices (indices) whose field of view lies inside the body. When there is any, the
-        /// series was reconstructed too small: outside air and the lung share are not judged on it.
+        /// series was reconstructed too small, and the detectors that read outside air, lung areas or
+        /// the aorta's place do not judge those on it (see the type's comment).
         func slicesInsideBody(_ c: FlagCase, anatomy: [SliceAnatomy?]) -> [Int] {
             c.slices.compactMap { s in
                 guard s.index < anatomy.count, let a = anatomy[s.index], a.anteriorAirShare < minAnteriorAirShare else { return nil }
