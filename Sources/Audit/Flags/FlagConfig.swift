@@ -46,10 +46,10 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// against their motion-free twins; `tools/flag_quality_study.py --fit-score`, docs/flags.md).
         /// Weights are per natural log of each ratio and per share; each only adds evidence (>= 0).
         public struct MotionScore: Sendable, Codable, Equatable {
-            public var intercept = -13.735
-            public var logEdgeWidthRatio = 20.446
-            public var logSpreadRatio = 8.636
-            public var logDarkRatio = 5.095
+            public var intercept = -13.226
+            public var logEdgeWidthRatio = 20.822
+            public var logSpreadRatio = 8.445
+            public var logDarkRatio = 4.645
             public var logBandingRatio = 0.0
             /// Doubled-edge share on the heart border minus the chest wall's.
             public var doubledExcess = 0.0
@@ -57,8 +57,8 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         public var motionScore = MotionScore()
         /// Fire when the motion score is at least this, `probable` from `probableMotionScore`
         /// (score s is log-odds: P(artifact) = 1 / (1 + e^-s) on the tuning cohorts' mix).
-        public var minMotionScore = 1.25
-        public var probableMotionScore = 7.75
+        public var minMotionScore = 0.25
+        public var probableMotionScore = 3.0
         /// Motion sign 1: edge width across the heart border over the chest-wall edge's.
         public var edgeWidthRatio = 1.3
         /// Profile half-length (mm) and minimum lung-to-tissue contrast (HU) of a usable edge profile.
@@ -123,7 +123,7 @@ public struct FlagConfig: Sendable, Codable, Equatable {
         /// it is at least `minHealthyBandRepaired` (0: off).
         public var repairBandMM = 30.0
         public var repairClipHU = 40.0
-        public var minHealthyBandRepaired = 0.4
+        public var minHealthyBandRepaired = 0.45
     }
 
     public struct CropFailure: Sendable, Codable, Equatable {

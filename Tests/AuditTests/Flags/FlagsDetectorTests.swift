@@ -189,10 +189,12 @@ final class FlagsDetectorTests: XCTestCase {
         let repaired = try XCTUnwrap(e.measurements.first { $0.name == "healthy_band_repaired" }?.value)
         XCTAssertFalse(repaired.isNaN)
         XCTAssertGreaterThan(abs(repaired - Double(answer[0])), 1e-6, "evening out the band changes the answer")
-        XCTAssertNotNil(e.finding, "\(e.measurements)")
-        XCTAssertTrue(e.finding?.reasons.contains { $0.contains("evened out on its 8 heart-level slices") } ?? false)
+        // The default threshold gates as configured (this small random model's value may lie on either side).
+        XCTAssertEqual(e.finding != nil, repaired >= config.minHealthyBandRepaired, "\(e.measurements)")
         config.minHealthyBandRepaired = repaired - 1e-6
-        XCTAssertNotNil(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
+        let fired = PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding
+        XCTAssertNotNil(fired)
+        XCTAssertTrue(fired?.reasons.contains { $0.contains("evened out on its 8 heart-level slices") } ?? false, "\(fired?.reasons ?? [])")
         config.minHealthyBandRepaired = repaired + 1e-6
         XCTAssertNil(PulsatileArtifactDetector.evaluate(c, anatomy: anatomy, config: config).finding)
         // Without the model, or on a call of healthy: not measured, not gated.
