@@ -104,17 +104,18 @@ def study_seed(a, seed):
     return scans
 
 
-def did_fire(flag, s):
-    """A row's firing: the flag, or with "(level L)" the flag at level L."""
-    base = flag.split(" ")[0]
-    if "(level " in flag:
-        return base in s["fired"] and s["levels"].get(base) == flag.split("(level ")[1].rstrip(")")
-    return base in s["fired"]
+# Rows that judge a flag other than by its plain name: row -> (flag, level it must fire at, or None).
+ROW_FLAG = {"heavy_noise (truth: scanner-b)": ("heavy_noise", None), "crop_failure (level failed)": ("crop_failure", "failed")}
+
+
+def did_fire(row, s):
+    flag, level = ROW_FLAG.get(row, (row, None))
+    return flag in s["fired"] and (level is None or s["levels"].get(flag) == level)
 
 
 def truth(flag, s):
-    if "(level " in flag:
-        flag = flag.split(" ")[0]
+    if flag in ROW_FLAG and ROW_FLAG[flag][1] is not None:
+        flag = ROW_FLAG[flag][0]
     if flag in TRUTH_DEFECT:
         return s["defect"] == TRUTH_DEFECT[flag]
     if flag == "heavy_noise":

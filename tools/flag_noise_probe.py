@@ -16,52 +16,69 @@ the reference below the lung median, over the reference's share; each the upper 
 slices. Printed: area under the ROC curve between the renders, on the raw image and after a
 Gaussian (sigma 1 or 2 px) or 5x5 box filter. Development tool only.
 """
-import sys, csv, json, numpy as np, pydicom
-from safetensors.numpy import load_file
-from scipy import ndimage as ndi
-from sklearn.metrics import roc_auc_score
+import csv
+import sys
 from concurrent.futures import ProcessPoolExecutor
-def load(d, pid):
-    rows=sorted((r for r in csv.DictReader(open(f"{d}/slices.csv")) if r["patient_id"]==pid), key=lambda r:int(r["slice_index"]))
-    v=[]
-    for r in rows:
-        ds=pydicom.dcmread(f"{d}/{r['file']}")
-        v.append(ds.pixel_array.astype(np.float32)*float(ds.RescaleSlope)+float(ds.RescaleIntercept))
-    return np.stack(v), float(ds.PixelSpacing[0])
-def feat(args):
-    root,tag,seed,art,pid=args
-    v,px=load(f"{root}/cohort-{seed}-a{art}{tag}",pid)
-    lab=load_file(f"{root}/cohort-{seed}-a1{tag}/truth/{pid}.safetensors")["labels"]
-    out={}
-    for name,f in (("raw",lambda x:x),("g1",lambda x:ndi.gaussian_filter(x,1.0)),("g2",lambda x:ndi.gaussian_filter(x,2.0)),("box5",lambda x:ndi.uniform_filter(x,5))):
-        vals=[]; darks=[]
-        for k in range(len(v)):
-            heart=(lab[k]&4)>0
-            if heart.sum()*px*px<3000: continue
-            lung=(lab[k]&1)>0; left=(lab[k]&64)>0
-            lung_e=ndi.binary_erosion(lung,iterations=2)
-            d=ndi.distance_transform_edt(~heart)*px
-            band=lung_e&left&(d<=20); ref=lung_e&(d>40)
-            if band.sum()<50 or ref.sum()<200: continue
-            x=f(v[k])
-            b=x[band]; r=x[ref]
-            mad=lambda a: np.median(np.abs(a-np.median(a)))+1e-3
-            vals.append(mad(b)/mad(r))
-            med=np.median(x[lung_e])
-            thr=3*1.4826*mad(r)
-            darks.append(((b<med-thr).mean()+1e-3)/((r<med-thr).mean()+1e-3))
-        out[name]=(float(np.percentile(vals,75)) if vals else np.nan, float(np.percentile(darks,75)) if darks else np.nan)
-    return (seed,art,pid,out)
-if __name__=="__main__":
-    root,tag,seeds=sys.argv[1],sys.argv[2],[int(x) for x in sys.argv[3].split(",")]
-    todo=[]
-    for s in seeds:
-        for r in csv.DictReader(open(f"{root}/cohort-{s}-a1{tag}/manifest.csv")):
-            if r["label"]=="healthy":
-                for a in (0,1): todo.append((root,tag,s,a,r["patient_id"]))
-    with ProcessPoolExecutor(1) as ex: res=list(ex.map(feat,todo))
-    y=[r[1] for r in res]
-    for name in res[0][3]:
-        for j,fn in enumerate(("spread","dark")):
-            x=[r[3][name][j] for r in res]; x=[0 if not np.isfinite(a) else a for a in x]
-            print(tag or "scanner-a", name, fn, "AUC %.3f"%roc_auc_score(y,x))
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from flag_quality_study import truth_labels  # noqa: E402
+from synth_render_png import read_series  # noqa: E402
+
+FILTERS = {"raw": lambda x: x, "g1": lambda x: ndimage.gaussian_filter(x, 1.0),
+           "g2": lambda x: ndimage.gaussian_filter(x, 2.0), "box5": lambda x: ndimage.uniform_filter(x, 5)}
+
+
+def mad(a):
+    return float(np.median(np.abs(a - np.median(a)))) + 1e-3
+
+
+def measure(args):
+    """(spread, dark) per filter for one render of one patient: upper quartiles over heart slices."""
+    root, tag, seed, render, pid = args
+    hu, ds = read_series(Path(root) / f"cohort-{seed}-a{render}{tag}" / pid)
+    px = float(ds[0].PixelSpacing[0])
+    lab = truth_labels(Path(root) / f"cohort-{seed}-a1{tag}" / "truth" / f"{pid}.safetensors")
+    out = {}
+    for name, smooth in FILTERS.items():
+        spread, dark = [], []
+        for k in range(len(hu)):
+            heart = (lab[k] & 4) != 0
+            if heart.sum() * px * px < 3000:
+                continue
+            lung = ndimage.binary_erosion((lab[k] & 1) != 0, iterations=2)
+            d = ndimage.distance_transform_edt(~heart) * px
+            band, ref = lung & ((lab[k] & 64) != 0) & (d <= 20), lung & (d > 40)
+            if band.sum() < 50 or ref.sum() < 200:
+                continue
+            x = smooth(hu[k])
+            b, r = x[band], x[ref]
+            spread.append(mad(b) / mad(r))
+            below = np.median(x[lung]) - 3 * 1.4826 * mad(r)
+            dark.append(((b < below).mean() + 1e-3) / ((r < below).mean() + 1e-3))
+        out[name] = tuple(float(np.percentile(v, 75)) if v else float("nan") for v in (spread, dark))
+    return render, out
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    root, tag, seeds = sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3].split(",")]
+    todo = [(root, tag, s, render, r["patient_id"]) for s in seeds
+            for r in csv.DictReader(open(Path(root) / f"cohort-{s}-a1{tag}" / "manifest.csv")) if r["label"] == "healthy"
+            for render in (0, 1)]
+    with ProcessPoolExecutor(1) as ex:
+        res = list(ex.map(measure, todo))
+    y = [render for render, _ in res]
+    for name in FILTERS:
+        for j, what in enumerate(("spread", "dark")):
+            x = [m[name][j] if np.isfinite(m[name][j]) else 0.0 for _, m in res]
+            print(f"{tag or 'scanner-a'} {name} {what} AUC {roc_auc_score(y, x):.3f}")
+
+
+if __name__ == "__main__":
+    main()

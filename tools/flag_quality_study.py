@@ -72,10 +72,14 @@ def sh(args):
     return r.stdout
 
 
-def beside_heart_mm2(truth_file: Path, pixel_mm: float, band_mm=20.0) -> float:
+def truth_labels(truth_file: Path) -> np.ndarray:
+    """A cohort's truth mask (`synth --truth-masks`): bit flags [N, R, C] in ascending z."""
     st = mlung_ref.read_safetensors(truth_file)
-    info = st.header["labels"]
-    lab = np.frombuffer(st.raw("labels"), dtype=np.uint8).reshape(info["shape"])
+    return np.frombuffer(st.raw("labels"), dtype=np.uint8).reshape(st.header["labels"]["shape"])
+
+
+def beside_heart_mm2(truth_file: Path, pixel_mm: float, band_mm=20.0) -> float:
+    lab = truth_labels(truth_file)
     total = 0
     for k in range(lab.shape[0]):
         heart = (lab[k] & 4) != 0

@@ -24,7 +24,6 @@ is given, it prints:
 Development tool only; nothing in the shipped program or its tests runs it.
 """
 import argparse
-import csv
 import json
 import sqlite3
 import sys
@@ -32,26 +31,21 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import torch
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import flag_quality_study as fq  # noqa: E402
 import mlung_ref  # noqa: E402
+from synth_render_png import read_series  # noqa: E402
 
 HEART_LEVEL_CM2 = 30.0
 
 
 def volume(work, seed, render, pid):
-    d = Path(work) / f"cohort-{seed}-a{render}"
-    rows = sorted((r for r in csv.DictReader(open(d / "slices.csv")) if r["patient_id"] == pid), key=lambda r: int(r["slice_index"]))
-    out = []
-    for r in rows:
-        ds = pydicom.dcmread(d / r["file"])
-        hu = ds.pixel_array.astype(np.float32) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
-        out.append(np.clip(hu, -1024, 3071))
-    return np.stack(out), float(ds.PixelSpacing[0])
+    """One study patient's HU volume (ascending z) and its pixel spacing."""
+    hu, ds = read_series(Path(work) / f"cohort-{seed}-a{render}" / pid)
+    return hu, float(ds[0].PixelSpacing[0])
 
 
 def stored(work, model_stem, seed, render, pid):
@@ -83,8 +77,7 @@ class Probe:
             return float(mlung_ref.run_model_loaded(self.model, np.stack(crops))["patient_probs"][0])
 
     def truth(self, seed, pid, n):
-        st = mlung_ref.read_safetensors(Path(self.a.work) / f"cohort-{seed}-a1" / "truth" / f"{pid}.safetensors")
-        return np.frombuffer(st.raw("labels"), dtype=np.uint8).reshape(st.header["labels"]["shape"])[:n]
+        return fq.truth_labels(Path(self.a.work) / f"cohort-{seed}-a1" / "truth" / f"{pid}.safetensors")[:n]
 
     def substitution(self, seed, pid):
         f1, p1 = stored(self.a.work, self.stem, seed, 1, pid)
